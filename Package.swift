@@ -49,6 +49,9 @@ let package = Package(
             name: "pgbackup-scheduler",
             dependencies: ["BackupCore", .product(name: "Logging", package: "swift-log")]
         ),
+        // Test-only responder over the FastCGI module; FastCGITests run it behind a real nginx.
+        .executableTarget(name: "fcgi-echo", dependencies: ["FastCGI"]),
+        .testTarget(name: "FastCGITests", dependencies: ["FastCGI", "fcgi-echo"]),
         .testTarget(name: "BackupCoreTests", dependencies: ["BackupCore"]),
         .testTarget(name: "BackupAPITests", dependencies: ["BackupAPI", "BackupCore"]),
         .testTarget(
