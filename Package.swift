@@ -43,7 +43,11 @@ let package = Package(
         ),
         .executableTarget(
             name: "pgbackup-fcgi",
-            dependencies: ["BackupCore", "BackupAPI", "FastCGI", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "BackupCore", "BackupAPI", "FastCGI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .executableTarget(
             name: "pgbackup-scheduler",
