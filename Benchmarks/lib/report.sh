@@ -1,0 +1,123 @@
+# shellcheck shell=bash
+# The markdown report run.sh prints on stdout. Sourced by run.sh.
+# Single quotes are meant: bash -c scripts get their values as arguments, markdown shows backquotes.
+# shellcheck disable=SC2016
+
+ratio() {
+    calc "$1 / $2" 2
+}
+
+# A create/restore row: LABEL ID BASELINE_ID [SIZE_BASELINE_ID]
+row() {
+    local label=$1 id=$2 base=$3 size_base=${4:-} size="" size_ratio=""
+    if [[ -n ${R_SIZE[$id]:-} ]]; then
+        size=$(mib "${R_SIZE[$id]}")
+        [[ -n $size_base ]] && size_ratio=$(ratio "${R_SIZE[$id]}" "${R_SIZE[$size_base]}")
+    fi
+    printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$label" "${R_WALL[$id]}" "${R_RUNS[$id]}" \
+        "$(ratio "${R_WALL[$id]}" "${R_WALL[$base]}")" "${size:--}" "${size_ratio:--}" "${R_RSS[$id]}" "${R_CPU[$id]}" \
+        "${R_LOAD[$id]}"
+}
+
+# A figure over its target, or n/a when it could not be measured.
+target_ratio() {
+    if [[ $1 == n/a ]]; then printf 'n/a'; else ratio "$1" "$2"; fi
+}
+
+table_head() {
+    printf '| operation | wall s (best) | runs s | ratio to %s | output MiB | size ratio to gzip -6 | peak RSS MiB | CPU s | load |\n' "$1"
+    printf '|---|---:|---|---:|---:|---:|---:|---:|---:|\n'
+}
+
+# verdict CONDITION: "met" when the awk CONDITION holds; a figure that could not be measured ("n/a") fails.
+verdict() {
+    if [[ $1 != *n/a* ]] && (($(calc "$1" 0))); then printf 'met'; else printf '**NOT met**'; fi
+}
+
+print_report() {
+    local cpu memory
+    cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+    memory=$(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
+    cat <<EOF
+# pgbackup benchmark
+
+- Command: \`$COMMAND_LINE\`
+- Date: $(date -u '+%Y-%m-%d %H:%M:%S UTC'); load (1/5/15 min) at start: $START_LOAD, at end: $(cut -d ' ' -f 1-3 /proc/loadavg)
+- Machine: $(nproc) CPUs ($cpu), $memory RAM, $(uname -sr)
+- Versions: $SWIFT_VERSION; pgbackup $GIT_REVISION ($BUILD_NOTE); $(pg_dump --version); $(psql --version);
+  gzip $(gzip --version | awk 'NR == 1 { print $2 }'); $(pigz --version 2>&1); $(nginx -v 2>&1 | sed 's/^nginx version: //'); $(wrk -v 2>&1 | awk 'NR == 1 { print $1, $2 }')
+- Data: size $SIZE_NAME (target $SIZE_MB MB of plain dump): $DATA_DESCRIPTION; database $(mib "$DB_SIZE_BYTES") MiB
+  on disk; plain dump $(mib "$UNCOMPRESSED_BYTES") MiB. Throwaway cluster with fsync=off, synchronous_commit=off,
+  full_page_writes=off (durability is irrelevant for it; both restore methods get the same settings).
+- Method: every command ran $RUNS times, the runs of all commands interleaved, after one untimed warm-up dump
+  (the cache is warm; it cannot be dropped here). "wall s" is the best run, "runs s" all of them. Peak RSS is
+  \`/usr/bin/time -v\`'s maximum: for a pipeline, its largest process; for pgbackup, pgbackup or its pg_dump/psql.
+  CPU s is user+system of the command and its children, not of the PostgreSQL server. load is the 1-minute load
+  average just before the best run (other people build on this machine: compare it with $(nproc) CPUs).
+
+## Create (pg_dump options as pgbackup's: ${DUMP_FLAGS[*]})
+
+EOF
+    table_head '`gzip -6`'
+    row '`pg_dump \| gzip -6` (baseline)' gzip gzip gzip
+    row "\`pg_dump \\| pigz -6\` ($PIGZ_THREADS threads)" pigz gzip gzip
+    row '`pg_dump -Fc`' custom gzip gzip
+    row '`pgbackup create`' pgbackup_create gzip gzip
+
+    printf '\n## Where create time goes (each stage alone; ratio to `pg_dump | gzip -6`)\n\n'
+    table_head '`gzip -6`'
+    row '`pg_dump > /dev/null`' dump_null gzip
+    row '`pg_dump > file`' dump_file gzip gzip
+    row '`gzip -6 < file > /dev/null`' gzip_only gzip
+    row "\`pigz -6 -p $PIGZ_THREADS < file > /dev/null\`" pigz_only gzip
+    row '`sha256sum backup.sql.gz`' sha256 gzip
+    row '`gunzip -c backup.sql.gz > /dev/null`' gunzip_only gzip
+    row '`pgbackup verify`' pgbackup_verify gzip
+
+    printf '\n## Restore (each run into a fresh database; row counts and a checksum compared with the source)\n\n'
+    table_head '`gunzip \| psql`'
+    row '`gunzip -c f \| psql -q -X -v ON_ERROR_STOP=1` (baseline)' restore_gunzip restore_gunzip
+    row '`pgbackup restore --no-safety-backup --yes`' restore_pgbackup restore_gunzip
+
+    cat <<EOF
+
+## list/status through nginx ($BACKUP_COUNT backups; \`wrk -t2 -c16 -d${WRK_SECONDS}s --timeout 10s --latency\`, HTTPS + basic auth)
+
+"busy" = while \`pgbackup create\` of the benchmark database runs back to back in the same backup directory;
+"backup running" is the share of wrk's window during which one was running.
+
+| request | while | requests | req/s | p50 ms | p99 ms | p99 / 20 ms | errors | backup running | load |
+|---|---|---:|---:|---:|---:|---:|---|---:|---:|
+EOF
+    local id path when
+    for id in list_idle status_idle list_busy status_busy; do
+        path='GET /api/backups'
+        [[ $id == status_* ]] && path='GET /api/backups/status'
+        when=idle
+        [[ $id == *_busy ]] && when=busy
+        printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$path" "$when" "${W_REQUESTS[$id]}" "${W_RPS[$id]}" "${W_P50[$id]}" \
+            "${W_P99[$id]}" "$(target_ratio "${W_P99[$id]}" 20)" "${W_ERRORS[$id]}" "${W_COVER[$id]:+${W_COVER[$id]} %}" \
+            "${W_LOAD[$id]}"
+    done
+    printf '\nResponder (pgbackup-fcgi, 8 workers) peak RSS: %s MiB.\n' "$(calc "$RESPONDER_HWM_KB / 1024" 1)"
+
+    local create_ratio restore_ratio
+    create_ratio=$(ratio "${R_WALL[pgbackup_create]}" "${R_WALL[gzip]}")
+    restore_ratio=$(ratio "${R_WALL[restore_pgbackup]}" "${R_WALL[restore_gunzip]}")
+    cat <<EOF
+
+## Targets
+
+| target | measured | |
+|---|---|---|
+| create ≤ 0.65 × \`pg_dump \| gzip -6\` | $create_ratio × | $(verdict "$create_ratio <= 0.65") |
+| create output within 1 % of gzip -6's size | $(ratio "${R_SIZE[pgbackup_create]}" "${R_SIZE[gzip]}") × | $(verdict "${R_SIZE[pgbackup_create]} <= 1.01 * ${R_SIZE[gzip]}") |
+| restore ≤ 1.1 × \`gunzip -c \| psql\` | $restore_ratio × | $(verdict "$restore_ratio <= 1.1") |
+EOF
+    for id in list_idle status_idle list_busy status_busy; do
+        printf '| %s p99 ≤ 20 ms | %s ms | %s |\n' "${id/_/ }" "${W_P99[$id]}" "$(verdict "${W_P99[$id]} <= 20")"
+    done
+    printf '| peak RSS ≤ 64 MiB: create, restore, responder | %s, %s, %s MiB | %s |\n' \
+        "${R_RSS[pgbackup_create]}" "${R_RSS[restore_pgbackup]}" "$(calc "$RESPONDER_HWM_KB / 1024" 1)" \
+        "$(verdict "${R_RSS[pgbackup_create]} <= 64 && ${R_RSS[restore_pgbackup]} <= 64 && $RESPONDER_HWM_KB <= 65536")"
+}
