@@ -27,7 +27,33 @@ mib() {
 }
 
 # Results, by measurement id. Only the best run's figures are kept, and every run's wall time.
-declare -gA R_WALL=() R_RUNS=() R_RSS=() R_CPU=() R_LOAD=() R_SIZE=()
+declare -gA R_WALL=() R_RUNS=() R_RSS=() R_CPU=() R_SERVER_CPU=() R_LOAD=() R_SIZE=()
+CLOCK_TICKS=$(getconf CLK_TCK)
+
+# True while the postmaster has a client backend (process title "postgres: USER DB …") as a child.
+client_backends() {
+    local children child
+    read -r -a children <"/proc/$1/task/$1/children" || true
+    for child in "${children[@]}"; do
+        [[ $(tr '\0' ' ' <"/proc/$child/cmdline" 2>/dev/null) == "postgres: postgres "* ]] && return 0
+    done
+    return 1
+}
+
+# CPU ticks the PostgreSQL server has used so far: the postmaster's own and those of its children that have
+# exited (each connection's backend is reaped when the connection ends, so a finished command's backend is
+# counted). Long-lived helpers (checkpointer, WAL writer) are not; they do little here.
+server_ticks() {
+    local postmaster i
+    postmaster=$(head -n 1 "$PG_DIR/data/postmaster.pid")
+    # Let the postmaster reap the backends of connections that just closed (at most 2 s).
+    for ((i = 0; i < 20; i++)); do
+        client_backends "$postmaster" || break
+        sleep 0.1
+    done
+    # Fields after "pid (comm) ": utime, stime, cutime, cstime are the 12th to 15th.
+    sed 's/^.*) //' "/proc/$postmaster/stat" | awk '{ print $12 + $13 + $14 + $15 }'
+}
 
 # Size in bytes of what a measurement wrote: a file, the newest backup in a directory, or nothing ("-").
 output_bytes() {
@@ -63,14 +89,16 @@ measure() {
     shift 3
     local log
     log="$WORK/logs/$id.$(($(runs_of "$id") + 1))"
-    local load start end wall rss user system
+    local load start end wall rss user system ticks_before ticks_after
     load=$(load_now)
+    ticks_before=$(server_ticks)
     start=$EPOCHREALTIME
     if ! /usr/bin/time -v -o "$log.time" "$@" >"$log.out" 2>"$log.err"; then
         tail -n 20 "$log.err" >&2
         die "measurement '$id' failed (command: $*)"
     fi
     end=$EPOCHREALTIME
+    ticks_after=$(server_ticks)
     wall=$(calc "$end - $start")
     rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$log.time")
     user=$(awk -F': ' '/User time \(seconds\)/ { print $2 }' "$log.time")
@@ -80,6 +108,7 @@ measure() {
         R_WALL[$id]=$wall
         R_RSS[$id]=$(calc "$rss / 1024" 1)
         R_CPU[$id]=$(calc "$user + $system" 1)
+        R_SERVER_CPU[$id]=$(calc "($ticks_after - $ticks_before) / $CLOCK_TICKS" 1)
         R_LOAD[$id]=$load
         R_SIZE[$id]=$(output_bytes "$output")
     fi

@@ -14,9 +14,9 @@ row() {
         size=$(mib "${R_SIZE[$id]}")
         [[ -n $size_base ]] && size_ratio=$(ratio "${R_SIZE[$id]}" "${R_SIZE[$size_base]}")
     fi
-    printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$label" "${R_WALL[$id]}" "${R_RUNS[$id]}" \
+    printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$label" "${R_WALL[$id]}" "${R_RUNS[$id]}" \
         "$(ratio "${R_WALL[$id]}" "${R_WALL[$base]}")" "${size:--}" "${size_ratio:--}" "${R_RSS[$id]}" "${R_CPU[$id]}" \
-        "${R_LOAD[$id]}"
+        "${R_SERVER_CPU[$id]}" "${R_LOAD[$id]}"
 }
 
 # A figure over its target, or n/a when it could not be measured.
@@ -25,8 +25,8 @@ target_ratio() {
 }
 
 table_head() {
-    printf '| operation | wall s (best) | runs s | ratio to %s | output MiB | size ratio to gzip -6 | peak RSS MiB | CPU s | load |\n' "$1"
-    printf '|---|---:|---|---:|---:|---:|---:|---:|---:|\n'
+    printf '| operation | wall s (best) | runs s | ratio to %s | output MiB | size ratio to gzip -6 | peak RSS MiB | CPU s | server CPU s | load |\n' "$1"
+    printf '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|\n'
 }
 
 # verdict CONDITION: "met" when the awk CONDITION holds; a figure that could not be measured ("n/a") fails.
@@ -52,7 +52,8 @@ print_report() {
 - Method: every command ran $RUNS times, the runs of all commands interleaved, after one untimed warm-up dump
   (the cache is warm; it cannot be dropped here). "wall s" is the best run, "runs s" all of them. Peak RSS is
   \`/usr/bin/time -v\`'s maximum: for a pipeline, its largest process; for pgbackup, pgbackup or its pg_dump/psql.
-  CPU s is user+system of the command and its children, not of the PostgreSQL server. load is the 1-minute load
+  CPU s is user+system of the command and its children; server CPU s is the PostgreSQL server's over the same
+  time (its postmaster and exited backends, from /proc). load is the 1-minute load
   average just before the best run (other people build on this machine: compare it with $(nproc) CPUs).
 
 ## Create (pg_dump options as pgbackup's: ${DUMP_FLAGS[*]})
