@@ -35,7 +35,7 @@ client_backends() {
     local children child
     read -r -a children <"/proc/$1/task/$1/children" || true
     for child in "${children[@]}"; do
-        [[ $(tr '\0' ' ' <"/proc/$child/cmdline" 2>/dev/null) == "postgres: postgres "* ]] && return 0
+        [[ $(tr '\0' ' ' 2>/dev/null <"/proc/$child/cmdline") == "postgres: postgres "* ]] && return 0
     done
     return 1
 }
