@@ -144,6 +144,9 @@ cleanup() {
     exit "$status"
 }
 trap cleanup EXIT
+# A command that fails under set -e says which one it was.
+set -E
+trap 'printf "run.sh: failed (status %s): %s\n" "$?" "$BASH_COMMAND" >&2' ERR
 trap 'exit 130' INT
 trap 'exit 143' TERM
 

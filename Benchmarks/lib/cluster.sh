@@ -3,7 +3,9 @@
 #
 # The cluster runs with fsync=off, synchronous_commit=off and full_page_writes=off: durability does not matter
 # for a cluster that is deleted afterwards, and it keeps restore timings about PostgreSQL's CPU work and
-# pgbackup's streaming rather than this machine's disk flushes. Both restore methods get the same settings.
+# pgbackup's streaming rather than this machine's disk flushes. autovacuum=off: otherwise it analyses each
+# freshly restored database at a random moment, on the CPU of whatever is measured next. Both restore
+# methods get the same settings.
 # Its globals are read by the other files run.sh sources.
 # shellcheck disable=SC2034
 
@@ -30,7 +32,7 @@ start_cluster() {
         die "initdb failed: $(tail -n 5 "$WORK/logs/initdb.log")"
     local options="-k $PG_DIR/sock -p $PG_PORT -c listen_addresses=''"
     options+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-    options+=" -c max_wal_size=4GB -c checkpoint_timeout=30min -c shared_buffers=256MB"
+    options+=" -c max_wal_size=4GB -c checkpoint_timeout=30min -c shared_buffers=256MB -c autovacuum=off"
     as_postgres pg_ctl -D "$PG_DIR/data" -l "$PG_DIR/server.log" -o "$options" -w start >/dev/null ||
         die "PostgreSQL did not start: $(tail -n 5 "$PG_DIR/server.log")"
     CLUSTER_UP=1
@@ -64,7 +66,11 @@ generate_data() {
     local pgbench_actual=$((accounts_keep > 0 ? accounts_keep * 95 : scale * 9490000))
     docs_rows=$(((target_bytes - pgbench_actual) / 438))
     ((docs_rows >= 1000)) || docs_rows=1000
-    DATA_DESCRIPTION="pgbench scale $scale$( ((accounts_keep > 0)) && printf ' (pgbench_accounts cut to %s rows)' "$accounts_keep"), bench_docs $docs_rows rows"
+    DATA_DESCRIPTION="pgbench scale $scale"
+    if ((accounts_keep > 0)); then
+        DATA_DESCRIPTION+=" (pgbench_accounts cut to $accounts_keep rows)"
+    fi
+    DATA_DESCRIPTION+=", bench_docs $docs_rows rows"
     say "generating data: $DATA_DESCRIPTION"
 
     sql postgres "CREATE DATABASE bench TEMPLATE template0" >/dev/null

@@ -46,8 +46,8 @@ client_backends() {
 server_ticks() {
     local postmaster i
     postmaster=$(head -n 1 "$PG_DIR/data/postmaster.pid")
-    # Let the postmaster reap the backends of connections that just closed (at most 2 s).
-    for ((i = 0; i < 20; i++)); do
+    # Let the postmaster reap the backends of connections that just closed (at most 10 s).
+    for ((i = 0; i < 100; i++)); do
         client_backends "$postmaster" || break
         sleep 0.1
     done

@@ -48,7 +48,7 @@ print_report() {
   gzip $(gzip --version | awk 'NR == 1 { print $2 }'); $(pigz --version 2>&1); $(nginx -v 2>&1 | sed 's/^nginx version: //'); $(wrk -v 2>&1 | awk 'NR == 1 { print $1, $2 }')
 - Data: size $SIZE_NAME (target $SIZE_MB MB of plain dump): $DATA_DESCRIPTION; database $(mib "$DB_SIZE_BYTES") MiB
   on disk; plain dump $(mib "$UNCOMPRESSED_BYTES") MiB. Throwaway cluster with fsync=off, synchronous_commit=off,
-  full_page_writes=off (durability is irrelevant for it; both restore methods get the same settings).
+  full_page_writes=off, autovacuum=off (durability is irrelevant for it; both restore methods get the same settings).
 - Method: every command ran $RUNS times, the runs of all commands interleaved, after one untimed warm-up dump
   (the cache is warm; it cannot be dropped here). "wall s" is the best run, "runs s" all of them. Peak RSS is
   \`/usr/bin/time -v\`'s maximum: for a pipeline, its largest process; for pgbackup, pgbackup or its pg_dump/psql.
