@@ -30,11 +30,14 @@ mib() {
 declare -gA R_WALL=() R_RUNS=() R_RSS=() R_CPU=() R_SERVER_CPU=() R_LOAD=() R_SIZE=()
 CLOCK_TICKS=$(getconf CLK_TCK)
 
-# True while the postmaster has a client backend (process title "postgres: USER DB …") as a child.
+# True while the postmaster has a client backend (process title "postgres: USER DB …") as a child, or a child
+# that exited and is not reaped yet (a zombie: its CPU time reaches the postmaster only once reaped).
 client_backends() {
-    local children child
+    local children child stat
     read -r -a children <"/proc/$1/task/$1/children" || true
     for child in "${children[@]}"; do
+        stat=$(sed 's/^.*) //' 2>/dev/null <"/proc/$child/stat") || continue
+        [[ $stat == Z* ]] && return 0
         [[ $(tr '\0' ' ' 2>/dev/null <"/proc/$child/cmdline") == "postgres: postgres "* ]] && return 0
     done
     return 1

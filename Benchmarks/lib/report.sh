@@ -45,7 +45,7 @@ print_report() {
 - Date: $(date -u '+%Y-%m-%d %H:%M:%S UTC'); load (1/5/15 min) at start: $START_LOAD, at end: $(cut -d ' ' -f 1-3 /proc/loadavg)
 - Machine: $(nproc) CPUs ($cpu), $memory RAM, $(uname -sr)
 - Versions: $SWIFT_VERSION; pgbackup $GIT_REVISION ($BUILD_NOTE); $(pg_dump --version); $(psql --version);
-  gzip $(gzip --version | awk 'NR == 1 { print $2 }'); $(pigz --version 2>&1); $(nginx -v 2>&1 | sed 's/^nginx version: //'); $(wrk -v 2>&1 | awk 'NR == 1 { print $1, $2 }')
+  gzip $(gzip --version | awk 'NR == 1 { print $2 }'); $(pigz --version 2>&1); $(nginx -v 2>&1 | sed 's/^nginx version: //'); $({ wrk -v 2>&1 || true; } | awk 'NR == 1 { print $1, $2 }')
 - Data: size $SIZE_NAME (target $SIZE_MB MB of plain dump): $DATA_DESCRIPTION; database $(mib "$DB_SIZE_BYTES") MiB
   on disk; plain dump $(mib "$UNCOMPRESSED_BYTES") MiB. Throwaway cluster with fsync=off, synchronous_commit=off,
   full_page_writes=off, autovacuum=off (durability is irrelevant for it; both restore methods get the same settings).
