@@ -54,5 +54,7 @@ let package = Package(
             // Depending on the executables makes `swift test` build them; the tests run them as a user would.
             dependencies: ["pgbackup", "pgbackup-fcgi", "pgbackup-scheduler"]
         ),
+        // deploy/: systemd units, install.sh and quickstart.sh, checked with the real tools.
+        .testTarget(name: "DeployTests"),
     ]
 )
