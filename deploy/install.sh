@@ -218,13 +218,17 @@ create_certificate() {
     local name
     name=$(hostname -f 2>/dev/null || hostname)
     say "creating a self-signed TLS certificate for $name (replace it with a real one)"
-    (
+    local output
+    if ! output=$(
         umask 077
         openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -sha256 \
             -days 825 -subj "/CN=$name" \
             -addext "subjectAltName=DNS:$name,DNS:localhost,IP:127.0.0.1,IP:::1" \
-            -keyout "$tls/key.pem.new" -out "$tls/cert.pem.new" 2>/dev/null
-    )
+            -keyout "$tls/key.pem.new" -out "$tls/cert.pem.new" 2>&1
+    ); then
+        printf '%s\n' "$output" >&2
+        die "openssl could not create the certificate"
+    fi
     chmod 0600 "$tls/key.pem.new"
     chmod 0644 "$tls/cert.pem.new"
     mv -f "$tls/key.pem.new" "$tls/key.pem"
@@ -253,7 +257,11 @@ create_http_user() {
     say "setting the password of web user $http_user in $file"
     local create=()
     [[ -f $file ]] || create=(-c)
-    printf '%s\n' "$password" | htpasswd -i "${create[@]}" "$htpasswd_scheme" "$file" "$http_user" 2>/dev/null
+    local output
+    if ! output=$(printf '%s\n' "$password" | htpasswd -i "${create[@]}" "$htpasswd_scheme" "$file" "$http_user" 2>&1); then
+        printf '%s\n' "$output" >&2
+        die "htpasswd failed"
+    fi
     chmod 0640 "$file"
     own "root:$WEB_GROUP" "$file"
     if [[ $generated == yes ]]; then

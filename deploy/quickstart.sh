@@ -44,7 +44,10 @@ readonly log_dir=$state/logs
 readonly fcgi_socket=$run_dir/fcgi.sock
 readonly fcgi_pid_file=$run_dir/fcgi.pid
 readonly nginx_dir=$state/nginx
-readonly pg_home=$state/pg
+# The cluster's home: $state/pg, or where that link points (see prepare_pg_home).
+readonly pg_link=$state/pg
+pg_home=$pg_link
+[[ ! -L $pg_link ]] || pg_home=$(readlink -f "$pg_link")
 
 # Show a path relative to the current directory when it is below it (shorter to copy).
 show() {
@@ -180,13 +183,14 @@ prepare_pg_home() {
     if is_root; then
         getent passwd postgres >/dev/null || die "user postgres not found (it comes with the postgresql package)"
         # The postgres user must reach the cluster; a checkout below /root is not reachable.
-        if [[ ! -L $pg_home ]] && ! runuser -u postgres -- test -x "$state"; then
+        if [[ ! -L $pg_link ]] && ! runuser -u postgres -- test -x "$state"; then
             local outside
             outside=/var/tmp/pgbackup-quickstart-$(printf '%s' "$state" | cksum | cut -d ' ' -f 1)
-            note "the postgres user cannot reach $state: the cluster lives in $outside ($(show "$pg_home") links to it)"
+            note "the postgres user cannot reach $state: the cluster lives in $outside ($(show "$pg_link") links to it)"
             mkdir -p "$outside"
-            rm -rf "$pg_home"
-            ln -s "$outside" "$pg_home"
+            rm -rf "$pg_link"
+            ln -s "$outside" "$pg_link"
+            pg_home=$outside
         fi
     fi
     mkdir -p "$pg_home/" "$(pg_data)" "$(pg_socket_dir)"
@@ -465,7 +469,6 @@ start() {
         database_label="$POSTGRES_DB on $POSTGRES_HOST:$POSTGRES_PORT"
     else
         database_mode=throwaway
-        database_label="$demo_db (throwaway cluster, socket directory $(show "$(pg_socket_dir)"))"
     fi
     local build=yes server=no
     [[ -z ${PGBACKUP_BIN_DIR:-} ]] || build=no
@@ -475,6 +478,7 @@ start() {
     trap start_failed EXIT
     if [[ $database_mode == throwaway ]]; then
         start_cluster
+        database_label="$demo_db (throwaway cluster, socket directory $(show "$(pg_socket_dir)"))"
     else
         check_external_database
     fi
@@ -514,10 +518,8 @@ stop() {
     left=$(leftover_pids | tr '\n' ' ')
     [[ -z $left ]] || note "still running with a working directory in $state: $left"
     if [[ $purge == yes ]]; then
-        if [[ -L $pg_home ]]; then
-            local outside
-            outside=$(readlink -f "$pg_home")
-            [[ $outside == /var/tmp/pgbackup-quickstart-* ]] && rm -rf "$outside"
+        if [[ -L $pg_link && $pg_home == /var/tmp/pgbackup-quickstart-* ]]; then
+            rm -rf "$pg_home"
         fi
         say "removing $state"
         rm -rf "$state"

@@ -85,7 +85,7 @@ struct MemoryDenyWriteExecuteTests {
         process.arguments = [Paths.binaries + "/pgbackup-fcgi", "--socket", socketPath, "--env-file", envFile]
         process.standardInput = FileHandle.nullDevice
         let log = tools.directory.path + "/fcgi.log"
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         process.standardOutput = handle
         process.standardError = handle
