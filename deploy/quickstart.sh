@@ -39,15 +39,26 @@ check_port "$pg_port" PGBACKUP_QUICKSTART_PG_PORT
 
 readonly env_file=$state/pgbackup.env
 readonly credentials=$state/credentials
-readonly run_dir=$state/run
 readonly log_dir=$state/logs
-readonly fcgi_socket=$run_dir/fcgi.sock
-readonly fcgi_pid_file=$run_dir/fcgi.pid
-readonly nginx_dir=$state/nginx
-# The cluster's home: $state/pg, or where that link points (see prepare_pg_home).
-readonly pg_link=$state/pg
-pg_home=$pg_link
-[[ ! -L $pg_link ]] || pg_home=$(readlink -f "$pg_link")
+# When run as root, PostgreSQL runs as "postgres" and nginx's workers as www-data: both must reach
+# what they use. If they cannot enter the state directory (a checkout below /root), the runtime
+# parts (cluster, sockets, nginx) live in /var/tmp/pgbackup-quickstart-N and $state/runtime links
+# there; backups, settings, credentials and logs stay in $state.
+readonly runtime_link=$state/runtime
+readonly nginx_user=${PGBACKUP_NGINX_USER:-www-data}
+set_runtime() { # directory
+    runtime=$1
+    run_dir=$runtime/run
+    fcgi_socket=$run_dir/fcgi.sock
+    fcgi_pid_file=$run_dir/fcgi.pid
+    nginx_dir=$runtime/nginx
+    pg_home=$runtime/pg
+}
+if [[ -L $runtime_link ]]; then
+    set_runtime "$(readlink -f "$runtime_link")"
+else
+    set_runtime "$state"
+fi
 
 # Show a path relative to the current directory when it is below it (shorter to copy).
 show() {
@@ -87,16 +98,15 @@ stop_pid() { # pid name
 # Processes of ours that a pid file may not know about (detached backup jobs and their pg_dump/
 # psql children inherit the responder's working directory, the state directory).
 leftover_pids() {
-    local dir pid cwd
-    for dir in /proc/[0-9]*; do
-        pid=${dir#/proc/}
+    local link pid
+    while IFS= read -r link; do
+        pid=${link#/proc/}
+        pid=${pid%/cwd}
         [[ $pid != "$$" ]] || continue
-        cwd=$(readlink "$dir/cwd" 2>/dev/null) || continue
-        [[ $cwd == "$state" || $cwd == "$state"/* ]] || continue
         case "$(program_of "$pid")" in
             pgbackup | pgbackup-fcgi | pgbackup-scheduler | pg_dump | psql | postgres | nginx) printf '%s\n' "$pid" ;;
         esac
-    done
+    done < <(find /proc -mindepth 2 -maxdepth 2 -name cwd \( -lname "$state" -o -lname "$state/*" \) 2>/dev/null || true)
 }
 
 # --- packages ----------------------------------------------------------------------------
@@ -179,19 +189,30 @@ pg_psql() { # database, then psql arguments
     psql -X -q -v ON_ERROR_STOP=1 -h "$(pg_socket_dir)" -p "$pg_port" -U postgres -d "$database" "$@"
 }
 
+# As root, move the runtime parts out of a state directory postgres or nginx's workers cannot enter.
+prepare_runtime() {
+    is_root || return 0
+    [[ ! -L $runtime_link ]] || return 0
+    local users=("$nginx_user") user blocked=""
+    [[ $database_mode == external ]] || users+=(postgres)
+    for user in "${users[@]}"; do
+        getent passwd "$user" >/dev/null || continue
+        runuser -u "$user" -- test -x "$state" || blocked+="$user "
+    done
+    [[ -n $blocked ]] || return 0
+    local outside
+    outside=/var/tmp/pgbackup-quickstart-$(printf '%s' "$state" | cksum | cut -d ' ' -f 1)
+    note "${blocked% } cannot enter $state: the cluster, sockets and nginx live in $outside"
+    note "($(show "$runtime_link") links to it; stop --purge removes it)"
+    mkdir -p "$outside"
+    chmod 0755 "$outside"
+    ln -sfn "$outside" "$runtime_link"
+    set_runtime "$outside"
+}
+
 prepare_pg_home() {
     if is_root; then
         getent passwd postgres >/dev/null || die "user postgres not found (it comes with the postgresql package)"
-        # The postgres user must reach the cluster; a checkout below /root is not reachable.
-        if [[ ! -L $pg_link ]] && ! runuser -u postgres -- test -x "$state"; then
-            local outside
-            outside=/var/tmp/pgbackup-quickstart-$(printf '%s' "$state" | cksum | cut -d ' ' -f 1)
-            note "the postgres user cannot reach $state: the cluster lives in $outside ($(show "$pg_link") links to it)"
-            mkdir -p "$outside"
-            rm -rf "$pg_link"
-            ln -s "$outside" "$pg_link"
-            pg_home=$outside
-        fi
     fi
     mkdir -p "$pg_home/" "$(pg_data)" "$(pg_socket_dir)"
     chmod 0700 "$pg_home/" "$(pg_data)" "$(pg_socket_dir)"
@@ -361,7 +382,12 @@ start_responder() {
     rm -f "$fcgi_socket"
     # Its own session, so closing the terminal does not stop it; its working directory is the
     # state directory, so `stop` can find detached jobs it started.
-    (cd "$state" && exec setsid "$bin_dir/pgbackup-fcgi" --socket "$fcgi_socket" --env-file "$env_file" \
+    # As root, nginx's workers run as $nginx_user: the socket gets its group (nginx/local.sh).
+    local access=()
+    if is_root; then
+        access=(--socket-group "$(id -gn "$nginx_user")" --socket-mode 0660)
+    fi
+    (cd "$state" && exec setsid "$bin_dir/pgbackup-fcgi" --socket "$fcgi_socket" "${access[@]}" --env-file "$env_file" \
         </dev/null >>"$log_dir/fcgi.log" 2>&1) &
     local pid=$! waited=0
     printf '%s\n' "$pid" >"$fcgi_pid_file"
@@ -403,7 +429,10 @@ wait_for_api() {
     local tries=0
     until api_get /api/backups/status >/dev/null 2>&1; do
         tries=$((tries + 1))
-        ((tries < 50)) || { api_get /api/backups/status >/dev/null; die "the API does not answer through nginx (logs: $log_dir)"; }
+        if ((tries >= 50)); then
+            api_get /api/backups/status >/dev/null || true
+            die "the API does not answer through nginx (logs: $log_dir)"
+        fi
         sleep 0.2
     done
 }
@@ -414,7 +443,7 @@ cli() { PGBACKUP_ENV_FILE=$env_file "$bin_dir/pgbackup" "$@"; }
 first_backup() {
     local listing count
     listing=$(cli list --json) || die "pgbackup list failed"
-    count=$(grep -o '"filename"' <<<"$listing" | wc -l)
+    count=$({ grep -o '"filename"' <<<"$listing" || true; } | wc -l)
     if ((count > 0)); then
         say "$count backup(s) already in $(show "$state/backups")"
         return
@@ -423,10 +452,22 @@ first_backup() {
     cli create -d "First backup, made by quickstart.sh" || die "the first backup failed"
 }
 
+# A path to type as a command: relative ones need a slash to be found.
+command_path() {
+    local shown
+    shown=$(show "$1")
+    [[ $shown == */* ]] || shown=./$shown
+    printf '%s' "$shown"
+}
+
 print_summary() {
-    local env_shown creds_shown url="https://127.0.0.1:$https_port"
+    local env_shown creds_shown wrapper url="https://127.0.0.1:$https_port"
     env_shown=$(show "$env_file")
     creds_shown=$(show "$credentials")
+    wrapper="PGBACKUP_ENV_FILE=$env_shown"
+    # backup-database.sh would look for a release build; point it at the binaries used here.
+    [[ -z ${PGBACKUP_BIN_DIR:-} ]] || wrapper+=" PGBACKUP_BIN=$bin_dir/pgbackup"
+    wrapper+=" $(command_path "$repo_dir/backup-database.sh")"
     cat <<EOF
 
 pgbackup is running.
@@ -441,12 +482,12 @@ Try:
   curl -k -u "\$(cat $creds_shown)" $url/api/backups/status
   curl -k -u "\$(cat $creds_shown)" -X POST -H 'Content-Type: application/json' \\
        -d '{"description": "made with curl"}' $url/api/backups
-  PGBACKUP_ENV_FILE=$env_shown $(show "$repo_dir/backup-database.sh") list
-  PGBACKUP_ENV_FILE=$env_shown $(show "$repo_dir/backup-database.sh") verify --all
-  PGBACKUP_ENV_FILE=$env_shown $(show "$repo_dir/backup-database.sh") create -d "my first manual backup"
+  $wrapper list
+  $wrapper verify --all
+  $wrapper create -d "my first manual backup"
 
-Stop everything:   $(show "$script_dir/quickstart.sh") stop          (keeps $(show "$state")/)
-Remove it too:     $(show "$script_dir/quickstart.sh") stop --purge
+Stop everything:   $(command_path "$script_dir/quickstart.sh") stop          (keeps $(show "$state")/)
+Remove it too:     $(command_path "$script_dir/quickstart.sh") stop --purge
 EOF
 }
 
@@ -459,7 +500,7 @@ start_failed() {
 }
 
 start() {
-    mkdir -p "$state" "$run_dir" "$log_dir" "$state/backups"
+    mkdir -p "$state" "$log_dir" "$state/backups"
     chmod 0700 "$state/backups" "$log_dir"
     if [[ -n ${POSTGRES_HOST:-} ]]; then
         database_mode=external
@@ -475,7 +516,21 @@ start() {
     [[ $database_mode == external ]] || server=yes
     ensure_packages "$server" "$build"
     find_binaries
+    if is_root; then
+        getent passwd "$nginx_user" >/dev/null || die "user $nginx_user (for nginx's workers) not found: set PGBACKUP_NGINX_USER"
+    fi
     trap start_failed EXIT
+    prepare_runtime
+    mkdir -p "$run_dir"
+    if is_root; then
+        # nginx's workers only pass through to the socket; nobody else may look inside.
+        chgrp "$(id -gn "$nginx_user")" "$run_dir"
+        chmod 0710 "$run_dir"
+    else
+        chmod 0700 "$run_dir"
+    fi
+    local fcgi_socket_length=${#fcgi_socket}
+    ((fcgi_socket_length <= 107)) || die "socket path too long ($fcgi_socket): use a shorter PGBACKUP_QUICKSTART_DIR"
     if [[ $database_mode == throwaway ]]; then
         start_cluster
         database_label="$demo_db (throwaway cluster, socket directory $(show "$(pg_socket_dir)"))"
@@ -518,8 +573,8 @@ stop() {
     left=$(leftover_pids | tr '\n' ' ')
     [[ -z $left ]] || note "still running with a working directory in $state: $left"
     if [[ $purge == yes ]]; then
-        if [[ -L $pg_link && $pg_home == /var/tmp/pgbackup-quickstart-* ]]; then
-            rm -rf "$pg_home"
+        if [[ -L $runtime_link && $runtime == /var/tmp/pgbackup-quickstart-* ]]; then
+            rm -rf "$runtime"
         fi
         say "removing $state"
         rm -rf "$state"

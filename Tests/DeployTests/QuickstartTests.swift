@@ -66,6 +66,8 @@ struct QuickstartTests {
     @Test("start, back up, serve the backup through nginx, start again, stop, purge")
     func endToEnd() throws {
         let base = try TemporaryDirectory(prefix: "qs")
+        // As root the cluster runs as postgres and nginx's workers as www-data: they must enter it.
+        chmod(base.path, 0o755)
         let run = Run(state: base.path + "/local", httpsPort: try Network.freePort(), pgPort: Int.random(in: 20000...60000))
         defer {
             _ = try? run.stop(["--purge"])

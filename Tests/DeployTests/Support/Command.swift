@@ -26,18 +26,19 @@ enum CommandError: Error, CustomStringConvertible {
 }
 
 /// Runs programs the way a person at a terminal would, minus the terminal: argv (no shell),
-/// stdin from a string or /dev/null, stdout and stderr to files (so a daemon the command leaves
-/// behind cannot hold a pipe open and hang the test).
+/// stdin from a string or /dev/null, stdout and stderr to files.
+///
+/// Not `Foundation.Process`: on Linux it learns of a child's exit through a descriptor the child
+/// inherits, and a daemon that the command leaves running (quickstart.sh starts three) inherits it
+/// too, so the exit is never noticed. Here the child is spawned and reaped with waitpid.
 enum Command {
     static func which(_ name: String) throws -> String {
         if name.contains("/") { return name }
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        for directory in path.split(separator: ":") {
+        let directories = path.split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin"]
+        for directory in directories {
             let candidate = "\(directory)/\(name)"
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        for directory in ["/usr/sbin", "/sbin"] where FileManager.default.isExecutableFile(atPath: "\(directory)/\(name)") {
-            return "\(directory)/\(name)"
         }
         throw CommandError.notFound(name)
     }
@@ -48,47 +49,55 @@ enum Command {
         _ program: String,
         _ arguments: [String] = [],
         environment: [String: String?] = [:],
-        directory: String? = nil,
         stdin: String? = nil,
         timeout: Double = 120
     ) throws -> CommandResult {
         let scratch = try TemporaryDirectory(prefix: "cmd")
         defer { scratch.remove() }
+        let inPath = scratch.path + "/stdin"
         let outPath = scratch.path + "/stdout"
         let errPath = scratch.path + "/stderr"
-        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        try (stdin ?? "").write(toFile: inPath, atomically: false, encoding: .utf8)
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try which(program))
-        process.arguments = arguments
+        let executable = try which(program)
         var env = ProcessInfo.processInfo.environment
         for (key, value) in environment { env[key] = value }
-        process.environment = env
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        process.standardOutput = out
-        process.standardError = err
-        let input = Pipe()
-        if stdin != nil { process.standardInput = input } else { process.standardInput = FileHandle.nullDevice }
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
 
-        let finished = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in finished.signal() }
-        try process.run()
-        if let stdin {
-            input.fileHandleForWriting.write(Data(stdin.utf8))
-            try input.fileHandleForWriting.close()
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, stdin == nil ? "/dev/null" : inPath, O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+        guard spawned == 0 else { throw POSIXError(.init(rawValue: spawned) ?? .EIO) }
+
+        let deadline = Date().addingTimeInterval(timeout)
+        var status: Int32 = 0
+        while true {
+            let reaped = waitpid(pid, &status, WNOHANG)
+            if reaped == pid { break }
+            if reaped < 0 && errno != EINTR { throw POSIXError(.init(rawValue: errno) ?? .ECHILD) }
+            if Date() > deadline {
+                kill(pid, SIGKILL)
+                _ = waitpid(pid, &status, 0)
+                throw CommandError.timedOut(([program] + arguments).joined(separator: " "), seconds: timeout)
+            }
+            usleep(20_000)
         }
-        if finished.wait(timeout: .now() + timeout) == .timedOut {
-            process.terminate()
-            _ = finished.wait(timeout: .now() + 5)
-            throw CommandError.timedOut(([program] + arguments).joined(separator: " "), seconds: timeout)
-        }
-        try out.close()
-        try err.close()
+        // Exited: its code; killed by a signal: 128 + the signal, as a shell reports it.
+        let signal = status & 0x7f
+        let code = signal == 0 ? (status >> 8) & 0xff : 128 + signal
         return CommandResult(
-            status: process.terminationStatus,
+            status: code,
             stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
             stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
         )
