@@ -78,8 +78,8 @@ case "${PGBACKUP_HTPASSWD_HASH:-bcrypt}" in
 esac
 
 # --- packages ----------------------------------------------------------------------------
-is_installed() {
-    [[ $(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true) == installed ]]
+is_installed() { # package name or dpkg-query pattern: true if one match is installed
+    dpkg-query -W -f='${db:Status-Status}\n' "$1" 2>/dev/null | grep -qx installed
 }
 
 # bookworm ships libfcgi's runtime as libfcgi0ldbl; later releases renamed it (t64 transition).
@@ -109,6 +109,8 @@ install_packages() {
     [[ $build == no ]] || wanted+=(libfcgi-dev zlib1g-dev pkg-config)
     local missing=() pkg
     for pkg in "${wanted[@]}"; do
+        # Any versioned client (postgresql-client-15, …) provides pg_dump and psql.
+        [[ $pkg != postgresql-client ]] || ! is_installed 'postgresql-client-[0-9]*' || continue
         is_installed "$pkg" || missing+=("$pkg")
     done
     if ((${#missing[@]} == 0)); then
@@ -312,9 +314,10 @@ start_services() {
         say "systemd is not running as PID 1 here (a container?): skipping daemon-reload and starting"
         systemctl --quiet enable pgbackup-fcgi.socket pgbackup-scheduler.timer
         note "the socket and the timer are enabled and start at the next boot with systemd; without it:"
-        note "  runuser -u $SERVICE_USER -- $prefix/bin/pgbackup-fcgi --socket /run/pgbackup/fcgi.sock \\"
-        note "      --socket-group $WEB_GROUP --socket-mode 0660 &   (after: install -d -o $SERVICE_USER /run/pgbackup)"
-        note "  nginx   (or: nginx -s reload)"
+        note "  install -d -o $SERVICE_USER -g $SERVICE_USER -m 0755 /run/pgbackup"
+        note "  runuser -u $SERVICE_USER -G $WEB_GROUP -- $prefix/bin/pgbackup-fcgi --socket /run/pgbackup/fcgi.sock \\"
+        note "      --socket-group $WEB_GROUP --socket-mode 0660 </dev/null >>/var/log/pgbackup-fcgi.log 2>&1 &"
+        note "  nginx   (or, when it runs: nginx -s reload)"
         return
     fi
     systemctl daemon-reload
