@@ -13,6 +13,8 @@
 # PGBACKUP_BIN_DIR (use these binaries instead of building), POSTGRES_HOST/PORT/DB/USER and
 # POSTGRES_PASSWORD or POSTGRES_PASSWORD_FILE (use that database instead of a throwaway one).
 set -euo pipefail
+# nginx and runuser live in /usr/sbin, which is not on a normal user's PATH on Debian.
+export PATH=$PATH:/usr/sbin:/sbin
 
 script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo_dir=$(dirname "$script_dir")
