@@ -82,3 +82,16 @@ enum Corruption: String, CaseIterable, Sendable, CustomTestStringConvertible {
         try bytes.write(to: url)
     }
 }
+
+enum TimeText {
+    /// `created_at` as pgbackup writes it: `YYYY-MM-DDTHH:MM:SS.ffffffZ`, UTC.
+    static func iso8601(_ date: Date) -> String {
+        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+        let micros = Int((date.timeIntervalSince1970 - Double(seconds)) * 1_000_000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
+            Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), micros)
+    }
+}

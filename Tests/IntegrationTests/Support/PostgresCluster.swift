@@ -147,6 +147,30 @@ final class PostgresCluster: @unchecked Sendable {
             environment: libpqEnvironment(), stdin: script, timeout: .seconds(300))
     }
 
+    /// Starts a psql session that holds an ACCESS EXCLUSIVE lock on `table` for `seconds`, and returns once
+    /// the lock is granted. A pg_dump started meanwhile waits for it: a dump that reliably takes that long.
+    func holdTableLock(_ table: String, in database: String, seconds: Int) throws -> RunningProcess {
+        let marker = "holdlock_\(UUID().uuidString.prefix(8))"
+        let sql = "SET application_name = '\(marker)'; BEGIN; LOCK TABLE \(table) IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(\(seconds)); COMMIT;"
+        let session = try RunningProcess(
+            psqlPath, ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", database, "-f", "-"],
+            environment: libpqEnvironment(), stdin: Data(sql.utf8))
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            let granted = try psql(
+                """
+                SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                WHERE a.application_name = '\(marker)' AND l.mode = 'AccessExclusiveLock' AND l.granted
+                  AND l.relation = '\(table)'::regclass
+                """, database: database)
+            if granted != "0" { return session }
+            if !session.isRunning { throw HarnessError.commandFailed("lock session", session.wait()) }
+            usleep(20_000)
+        }
+        session.signal(SIGKILL)
+        throw HarnessError.setup("the lock on \(table) was not granted within 30 s")
+    }
+
     func createDatabase(_ name: String) throws {
         try psql("CREATE DATABASE \"\(name)\" TEMPLATE template0 ENCODING 'UTF8'")
     }
@@ -155,10 +179,11 @@ final class PostgresCluster: @unchecked Sendable {
         try psql("DROP DATABASE IF EXISTS \"\(name)\" WITH (FORCE)")
     }
 
-    /// `pg_dump --no-owner --no-acl` of `database`, raw.
-    func dump(_ database: String) throws -> String {
+    /// `pg_dump --no-owner --no-acl` of `database` (plus `extraArguments`), raw.
+    func dump(_ database: String, extraArguments: [String] = []) throws -> String {
         let result = try ProcessRunner.run(
-            pgDumpPath, ["--no-owner", "--no-acl", "-d", database], environment: libpqEnvironment(), timeout: .seconds(300))
+            pgDumpPath, ["--no-owner", "--no-acl"] + extraArguments + ["-d", database], environment: libpqEnvironment(),
+            timeout: .seconds(300))
         guard result.status == 0 else { throw HarnessError.commandFailed("pg_dump \(database)", result) }
         return result.out
     }
