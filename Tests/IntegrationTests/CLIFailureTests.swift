@@ -46,9 +46,10 @@ final class CLIFailureTests {
 
     @Test func twoCreatesAtOnceOneRunsTheOtherIsBusy() throws {
         let db = try ctx.sampleDatabase("concurrent")
-        // pg_dump waits for this lock, so whichever create gets our lock stays busy for ~4 s.
-        let locker = try ctx.cluster.holdTableLock("customers", in: db, seconds: 4)
-        defer { locker.signal(SIGKILL); _ = locker.wait(timeout: .seconds(10)) }
+        // pg_dump waits for this table lock, so whichever create gets pgbackup's lock stays busy until we
+        // release it: the "dump that takes a while" without timing assumptions.
+        let tableLock = try ctx.cluster.holdTableLock("customers", in: db, seconds: 300)
+        defer { tableLock.release() }
 
         let first = try ctx.startPgbackup(["create", "-d", "racer one"], database: db)
         let second = try ctx.startPgbackup(["create", "-d", "racer two"], database: db)
@@ -78,6 +79,7 @@ final class CLIFailureTests {
         #expect(busyJSON.status == 3)
         #expect(try JSON.object(busyJSON.stdout)["error"] as? String == "operation_in_progress")
 
+        tableLock.release()
         let winnerResult = winner.wait(timeout: .seconds(120))
         #expect(winnerResult.status == 0, "\(winnerResult)")
         let listing = try ctx.list(db)

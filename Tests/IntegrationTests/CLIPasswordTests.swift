@@ -42,8 +42,8 @@ final class CLIPasswordTests {
         throws -> (result: ProcessResult, leaks: [String], programs: Set<String>)
     {
         // Holding a table lock keeps pg_dump alive long enough for the sampler to see it many times.
-        let locker = try ctx.cluster.holdTableLock("orders", in: database, seconds: lockSeconds)
-        defer { locker.signal(SIGKILL); _ = locker.wait(timeout: .seconds(10)) }
+        let tableLock = try ctx.cluster.holdTableLock("orders", in: database, seconds: lockSeconds)
+        defer { tableLock.release() }
         let sampler = CommandLineSampler(secret: ctx.cluster.password)
         let result = try ctx.pgbackup(arguments, database: database, env: env)
         let seen = sampler.stop()
