@@ -110,6 +110,14 @@ final class CLITestContext: @unchecked Sendable {
         FileTools.names(in: backupDir) + FileTools.names(in: backupDir.appendingPathComponent(".partial")).map { ".partial/" + $0 }
     }
 
+    /// Moves a backup's `created_at` into the past, as if it had been made `days` ago (retention and
+    /// health read the sidecar, never file times).
+    func ageBackup(_ name: String, days: Double) throws {
+        var metadata = try sidecar(name)
+        metadata["created_at"] = TimeText.iso8601(Date().addingTimeInterval(-days * 86_400))
+        try JSON.write(metadata, to: sidecarURL(name))
+    }
+
     func sidecar(_ name: String) throws -> [String: Any] {
         try JSON.object(try Data(contentsOf: sidecarURL(name)))
     }
