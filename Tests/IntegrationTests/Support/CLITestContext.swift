@@ -13,7 +13,8 @@ final class CLITestContext: @unchecked Sendable {
     init() throws {
         cluster = try SharedCluster.require()
         scratch = try TempDirectory(prefix: "cli")
-        backupDir = scratch.appending("backups")
+        // A space in the path, so every test also proves paths are never split or shell-quoted.
+        backupDir = scratch.appending("backup dir")
         envFile = scratch.appending("empty.env")
         home = scratch.appending("home")
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
