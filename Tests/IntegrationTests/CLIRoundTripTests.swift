@@ -54,6 +54,13 @@ final class CLIRoundTripTests {
         DumpComparison.expectEqual(dumpBefore, try ctx.cluster.normalisedDump(db), "after restore vs before create")
         // --no-safety-backup: still exactly one backup.
         #expect(ctx.dumpFiles() == [name])
+        // Whatever else pgbackup keeps there (lock, state, .partial) is private too.
+        for entry in ctx.directorySnapshot() {
+            let url = ctx.backupDir.appendingPathComponent(entry)
+            var isDirectory: ObjCBool = false
+            _ = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory)
+            #expect(try FileTools.permissions(url) == (isDirectory.boolValue ? 0o700 : 0o600), "\(entry)")
+        }
     }
 
     @Test func safetyBackupHoldsTheStateThatTheRestoreReplaced() throws {
