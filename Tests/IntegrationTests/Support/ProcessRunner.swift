@@ -228,9 +228,17 @@ enum ProcessRunner {
         return nil
     }
 
-    /// Like `which`, but a missing tool is a test-setup error that says what is missing.
+    /// Like `which`, but also looks in Debian's versioned PostgreSQL directories (initdb and pg_ctl are
+    /// not on PATH there), newest version first; a missing tool is a setup error that names it.
     static func tool(_ name: String) throws -> String {
-        guard let path = which(name) else { throw HarnessError.missingTool(name) }
-        return path
+        if let path = which(name) { return path }
+        let root = "/usr/lib/postgresql"
+        let versions = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [])
+            .sorted { (Int($0) ?? 0) > (Int($1) ?? 0) }
+        for version in versions {
+            let candidate = "\(root)/\(version)/bin/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        throw HarnessError.missingTool(name)
     }
 }
