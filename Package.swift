@@ -43,12 +43,19 @@ let package = Package(
         ),
         .executableTarget(
             name: "pgbackup-fcgi",
-            dependencies: ["BackupCore", "BackupAPI", "FastCGI", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "BackupCore", "BackupAPI", "FastCGI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .executableTarget(
             name: "pgbackup-scheduler",
             dependencies: ["BackupCore", .product(name: "Logging", package: "swift-log")]
         ),
+        // Test-only responder over the FastCGI module; FastCGITests run it behind a real nginx.
+        .executableTarget(name: "fcgi-echo", dependencies: ["FastCGI"]),
+        .testTarget(name: "FastCGITests", dependencies: ["FastCGI", "fcgi-echo"]),
         .testTarget(name: "BackupCoreTests", dependencies: ["BackupCore"]),
         .testTarget(name: "BackupAPITests", dependencies: ["BackupAPI", "BackupCore"]),
         .testTarget(

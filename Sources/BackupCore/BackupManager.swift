@@ -42,7 +42,7 @@ public struct BackupManager: Sendable {
         var state = RunState.load(store)
         state.lastSuccessAt = metadata.createdAt
         try? state.save(store)
-        logger.info("Backup created successfully", metadata: [
+        logger.info("backup committed", metadata: [
             "filename": "\(metadata.filename)", "size_mb": "\(metadata.sizeMB)",
             "seconds": "\(metadata.durationSeconds ?? 0)"])
         do {

@@ -29,7 +29,7 @@ public final class ChildProcess: @unchecked Sendable {
     private let stderrCollector: StderrCollector
     private var exitStatus: Int32?
 
-    /// Starts `command`. File descriptors other than 0–2 are not inherited (all of ours are close-on-exec).
+    /// Starts `command`. File descriptors other than 0–2 are never inherited.
     public init(_ command: Command, stdin stdinMode: Input = .null, stdout stdoutMode: Output = .null,
                 newSession: Bool = false) throws {
         let path = try ChildProcess.resolve(command.executable, path: command.environment["PATH"])
@@ -66,6 +66,8 @@ public final class ChildProcess: @unchecked Sendable {
         let (errRead, errWrite) = try ChildProcess.makePipe()
         posix_spawn_file_actions_adddup2(&actions, errWrite, 2)
         toClose.append(errWrite)
+        // Descriptors we do not know about (libfcgi's sockets, say) must not reach the child either.
+        posix_spawn_file_actions_addclosefrom_np(&actions, 3)
 
         // The child starts with default signal handling and nothing blocked, whatever we ignore (SIGPIPE).
         var defaults = sigset_t()
@@ -124,6 +126,12 @@ public final class ChildProcess: @unchecked Sendable {
         let result = low == 0 ? (status >> 8) & 0xff : 128 + low
         exitStatus = result
         return result
+    }
+
+    /// "exited with status 3" or "was killed by signal 9 (Killed)", for messages.
+    public static func describe(_ status: Int32) -> String {
+        status > 128 ? "was killed by signal \(status - 128) (\(String(cString: strsignal(status - 128))))"
+            : "exited with status \(status)"
     }
 
     /// What the child wrote to stderr (the last 64 KiB), once it closed stderr.

@@ -7,3 +7,6 @@ extern int pipe2(int pipefd[2], int flags);
 /* Values from glibc's <spawn.h> and <fcntl.h> (Linux, all architectures). */
 #define PGB_POSIX_SPAWN_SETSID 0x80
 #define PGB_F_SETPIPE_SZ 1031
+
+/* glibc 2.34+: close every descriptor from `from` up in the child, so no socket or pipe of ours leaks into it. */
+extern int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions, int from);
