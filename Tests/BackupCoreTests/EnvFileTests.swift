@@ -68,10 +68,10 @@ struct EnvFileTests {
     @Test("an unterminated quote is an error naming the line")
     func unterminatedQuote() {
         #expect(throws: BackupError.invalidConfiguration(
-            variable: "/etc/x.env line 2", value: "\"abc", reason: "unterminated quote")) {
+            variable: "/etc/x.env line 2 (B)", value: "(not shown)", reason: "unterminated quote")) {
             try EnvFile.parse("A=1\nB=\"abc\nC=3", source: "/etc/x.env")
         }
-        #expect(throws: BackupError.invalidConfiguration(variable: "env file line 1", value: "'abc", reason: "unterminated quote")) {
+        #expect(throws: BackupError.invalidConfiguration(variable: "env file line 1 (A)", value: "(not shown)", reason: "unterminated quote")) {
             try EnvFile.parse("A='abc")
         }
     }
@@ -79,14 +79,14 @@ struct EnvFileTests {
     @Test("text after a closing quote is an error")
     func textAfterQuote() {
         #expect(throws: BackupError.invalidConfiguration(
-            variable: "env file line 1", value: "\"a\"b", reason: "text after the closing quote")) {
+            variable: "env file line 1 (A)", value: "(not shown)", reason: "text after the closing quote")) {
             try EnvFile.parse("A=\"a\"b")
         }
     }
 
     @Test("a line without '=' and a bad key are errors naming the line")
     func malformedLines() {
-        #expect(throws: BackupError.invalidConfiguration(variable: "env file line 2", value: "just words", reason: "expected KEY=VALUE")) {
+        #expect(throws: BackupError.invalidConfiguration(variable: "env file line 2", value: "(not shown)", reason: "expected KEY=VALUE")) {
             try EnvFile.parse("A=1\njust words\n")
         }
         #expect(throws: BackupError.invalidConfiguration(variable: "env file line 1", value: "1BAD", reason: "not a valid variable name")) {

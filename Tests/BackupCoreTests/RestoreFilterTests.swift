@@ -147,23 +147,35 @@ struct RestoreFilterTests {
         #expect(neutralised == 0)
     }
 
-    @Test("COPY data inside the large-object section passes unchanged")
-    func copyDataInsideLargeObjects() throws {
+    @Test("COPY data passes unchanged and the large-object section after it is neutralised")
+    func copyDataThenLargeObjects() throws {
         let text = """
-            -- Data for Name: BLOBS; Type: BLOBS; Schema: -; Owner: -
+            --
+            -- Data for Name: t; Type: TABLE DATA; Schema: public; Owner: -
+            --
+
             COPY public.t (s) FROM stdin;
             BEGIN;
             COMMIT;
-            -- Name: x; Type: TABLE; Schema: public; Owner: -
+            --
+            -- Name: x; Type: BLOBS; Schema: public; Owner: -
+            --
             BEGIN;
             \\.
+
+            --
+            -- Data for Name: BLOBS; Type: BLOBS; Schema: -; Owner: -
+            --
+
             BEGIN;
+
+            COMMIT;
 
             """
         let (output, neutralised) = try Self.run(Array(text.utf8))
-        let expected = text.replacingOccurrences(of: "\\.\nBEGIN;\n", with: "\\.\n-- BEGIN;\(Self.note)\n")
+        let expected = text.replacingOccurrences(of: "--\n\nBEGIN;\n\nCOMMIT;\n", with: "--\n\n-- BEGIN;\(Self.note)\n\n-- COMMIT;\(Self.note)\n")
         #expect(String(decoding: output, as: UTF8.self) == expected)
-        #expect(neutralised == 1)
+        #expect(neutralised == 2)
     }
 
     @Test("a line only resembling BEGIN; is not touched")
@@ -220,21 +232,28 @@ struct RestoreFilterTests {
 
     @Test("splitting a dump with a COPY row over 4 KiB at every possible boundary gives the same output")
     func everySplitWithLongRow() throws {
-        // The row is made of BEGIN; so any slip out of COPY mode inside the large-object section would show.
+        // The row is made of BEGIN; so any slip out of COPY mode would show once the large-object section starts.
         let longRow = String(repeating: "BEGIN;", count: 690)
         let text = """
-            -- Data for Name: BLOBS; Type: BLOBS; Schema: -; Owner: -
+            --
+            -- Data for Name: t; Type: TABLE DATA; Schema: public; Owner: -
+            --
+
             COPY public.t (s) FROM stdin;
             \(longRow)
             BEGIN;
             \\.
+
+            --
+            -- Data for Name: BLOBS; Type: BLOBS; Schema: -; Owner: -
+            --
             BEGIN;
             COMMIT;
 
             """
         let input = Array(text.utf8)
         let (reference, mismatches) = try Self.splitMismatches(input)
-        let expected = text.replacingOccurrences(of: "\\.\nBEGIN;\nCOMMIT;\n", with: "\\.\n-- BEGIN;\(Self.note)\n-- COMMIT;\(Self.note)\n")
+        let expected = text.replacingOccurrences(of: "--\nBEGIN;\nCOMMIT;\n", with: "--\n-- BEGIN;\(Self.note)\n-- COMMIT;\(Self.note)\n")
         #expect(String(decoding: reference.output, as: UTF8.self) == expected)
         #expect(reference.neutralised == 2)
         #expect(mismatches.isEmpty, "\(mismatches.count) split points differ, first: \(mismatches.prefix(5))")
@@ -250,12 +269,16 @@ struct RestoreFilterTests {
         let columns = (0..<700).map { "column_\($0)" }.joined(separator: ", ")
         let header = "COPY public.wide (\(columns)) FROM stdin;"
         #expect(header.utf8.count > 4096)
-        // Data rows that would be mistaken for statements if COPY mode were missed.
+        // Data rows that would be mistaken for a large-object header and its BEGIN;/COMMIT; if COPY mode were missed.
         let text = """
+            --
+            -- Data for Name: wide; Type: TABLE DATA; Schema: public; Owner: -
+            --
+
+            \(header)
             --
             -- Data for Name: BLOBS; Type: BLOBS; Schema: -; Owner: -
             --
-            \(header)
             BEGIN;
             COMMIT;
             \\.
