@@ -37,11 +37,17 @@ struct MemoryDenyWriteExecuteTests {
         var probe: String { directory.path + "/probe" }
 
         init() throws {
-            directory = try TemporaryDirectory(prefix: "mdwe")
-            for (name, source) in [("mdwe", wrapperSource), ("probe", probeSource)] {
-                try source.write(toFile: "\(directory.path)/\(name).c", atomically: true, encoding: .utf8)
-                let compiled = try Command.run("cc", ["-O2", "-o", "\(directory.path)/\(name)", "\(directory.path)/\(name).c"])
-                guard compiled.status == 0 else { throw CommandError.notFound("a working C compiler: \(compiled)") }
+            let directory = try TemporaryDirectory(prefix: "mdwe")
+            self.directory = directory
+            do {
+                for (name, source) in [("mdwe", wrapperSource), ("probe", probeSource)] {
+                    try source.write(toFile: "\(directory.path)/\(name).c", atomically: true, encoding: .utf8)
+                    let compiled = try Command.run("cc", ["-O2", "-o", "\(directory.path)/\(name)", "\(directory.path)/\(name).c"])
+                    guard compiled.status == 0 else { throw CommandError.notFound("a working C compiler: \(compiled)") }
+                }
+            } catch {
+                directory.remove()
+                throw error
             }
         }
     }

@@ -6,10 +6,16 @@ struct StagedInstall {
     let result: CommandResult
 
     init(prefix: String? = nil, environment: [String: String?] = ["PGBACKUP_HTTP_PASSWORD": "correct horse battery staple"]) throws {
-        root = try TemporaryDirectory(prefix: "root")
+        let root = try TemporaryDirectory(prefix: "root")
         var arguments = ["--root", root.path, "--no-build", "--bin-dir", Paths.binaries]
         if let prefix { arguments += ["--prefix", prefix] }
-        result = try Command.run(Paths.deploy + "/install.sh", arguments, environment: environment)
+        do {
+            result = try Command.run(Paths.deploy + "/install.sh", arguments, environment: environment)
+        } catch {
+            root.remove()
+            throw error
+        }
+        self.root = root
     }
 
     func again(environment: [String: String?] = [:]) throws -> CommandResult {
