@@ -339,7 +339,8 @@ summary() {
     if [[ $real_install == yes ]]; then
         note "configuration: /etc/pgbackup/pgbackup.env (set POSTGRES_* there)"
         note "API: https://$(hostname -f 2>/dev/null || hostname)/api/backups (user $http_user)"
-        note "CLI: $prefix/bin/backup-database.sh list"
+        note "CLI, as the service user (files made by root would be unreadable to the services):"
+        note "  runuser -u $SERVICE_USER -- $prefix/bin/backup-database.sh list"
     else
         note "staged into $root"
     fi
