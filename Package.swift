@@ -17,11 +17,13 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CSystem"),
         .systemLibrary(name: "CFastCGI", pkgConfig: "fcgi", providers: [.apt(["libfcgi-dev"])]),
         .target(
             name: "BackupCore",
             dependencies: [
                 "CZlib",
+                "CSystem",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -41,7 +43,11 @@ let package = Package(
         ),
         .executableTarget(
             name: "pgbackup-fcgi",
-            dependencies: ["BackupCore", "BackupAPI", "FastCGI", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "BackupCore", "BackupAPI", "FastCGI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .executableTarget(
             name: "pgbackup-scheduler",

@@ -1,0 +1,243 @@
+import BackupCore
+import Foundation
+import Logging
+
+/// Maps (method, path, body) to a BackupCore call and its answer. Pure apart from what BackupCore does, so it is
+/// tested without a socket.
+public struct Router: Sendable {
+    public static let bodyLimit = 64 * 1024
+    let manager: BackupManager
+    let jobs: JobRunner
+    let logger: Logger
+
+    public init(manager: BackupManager, jobs: JobRunner, logger: Logger) {
+        self.manager = manager
+        self.jobs = jobs
+        self.logger = logger
+    }
+
+    /// The routes, as (path pattern, allowed methods).
+    enum Route: Equatable {
+        case collection
+        case status
+        case cleanup
+        case restore
+        case job(String)
+        case download(String)
+        case verify(String)
+        case backup(String)
+
+        var allowed: [String] {
+            switch self {
+            case .collection: ["GET", "POST"]
+            case .status, .job, .download: ["GET", "HEAD"]
+            case .cleanup, .restore, .verify: ["POST"]
+            case .backup: ["GET", "HEAD", "DELETE"]
+            }
+        }
+    }
+
+    /// Splits the raw path on `/` first and percent-decodes each segment once, so an encoded slash can never
+    /// become a path separator. nil means "no such path" (404); a throw means a malformed path (400).
+    static func route(_ uri: String) throws -> Route? {
+        let path = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+        let rawSegments = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard rawSegments.count >= 3, rawSegments[0].isEmpty, rawSegments[1] == "api", rawSegments[2] == "backups" else {
+            return nil
+        }
+        let segments = try rawSegments.dropFirst(3).map { segment -> String in
+            guard let decoded = percentDecode(segment) else {
+                throw BackupError.invalidInput("the path is not valid percent-encoded UTF-8")
+            }
+            return decoded
+        }
+        switch segments.count {
+        case 0: return .collection
+        case 1:
+            switch segments[0] {
+            case "status": return .status
+            case "cleanup": return .cleanup
+            case "restore": return .restore
+            case "": return nil
+            default: return .backup(segments[0])
+            }
+        case 2:
+            if segments[0] == "download" { return .download(segments[1]) }
+            if segments[0] == "jobs" { return .job(segments[1]) }
+            if segments[1] == "verify" { return .verify(segments[0]) }
+            return nil
+        default:
+            return nil
+        }
+    }
+
+    static func percentDecode(_ text: String) -> String? {
+        var bytes: [UInt8] = []
+        var iterator = Array(text.utf8).makeIterator()
+        while let byte = iterator.next() {
+            guard byte == UInt8(ascii: "%") else { bytes.append(byte); continue }
+            guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else { return nil }
+            bytes.append(high << 4 | low)
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+
+    public func handle(_ request: APIRequest) -> APIResponse {
+        do {
+            guard let route = try Self.route(request.uri) else {
+                return .error(404, "not_found", "no such API path")
+            }
+            guard route.allowed.contains(request.method) else {
+                return .error(405, "method_not_allowed",
+                              "\(request.method) is not allowed here; use \(route.allowed.joined(separator: ", "))",
+                              headers: [("Allow", route.allowed.joined(separator: ", "))])
+            }
+            guard request.body != nil else {
+                return .error(413, "payload_too_large", "the request body is larger than \(Self.bodyLimit / 1024) KiB")
+            }
+            let response = try dispatch(route, request)
+            return request.method == "HEAD" ? headOnly(response) : response
+        } catch let error as BackupError {
+            return .error(error)
+        } catch let error as RequestError {
+            return .error(error.status, error.code, error.detail)
+        } catch {
+            logger.error("unexpected error", metadata: ["error": "\(error)"])
+            return .error(500, "internal_error", "unexpected error: \(error)")
+        }
+    }
+
+    private func headOnly(_ response: APIResponse) -> APIResponse {
+        var copy = response
+        if case let .file(fd, size) = response.body {
+            close(fd)
+            copy.headers.append(("Content-Length", String(size)))
+        }
+        copy.body = .empty
+        return copy
+    }
+
+    private func dispatch(_ route: Route, _ request: APIRequest) throws -> APIResponse {
+        let user = request.remoteUser
+        let async = request.prefer?.lowercased().split(separator: ",")
+            .contains { $0.trimmingCharacters(in: .whitespaces) == "respond-async" } ?? false
+        switch (route, request.method) {
+        case (.collection, "GET"):
+            return .json(200, .array(try manager.list().entries.map(\.json)))
+        case (.collection, _):
+            let body = try RequestBody(request, allowed: ["description": .string])
+            let description = try body.string("description") ?? "Manual backup"
+            if async { return try accepted(jobs.start(.create(description: description), user: user)) }
+            let metadata = try manager.create(description: description, kind: .manual, user: user ?? "-")
+            return .json(201, .object([("success", .bool(true)), ("message", .string("Backup created successfully")),
+                                       ("backup", metadata.listingJSON)]))
+        case (.status, _):
+            return .json(200, try manager.status().json)
+        case (.backup(let name), "DELETE"):
+            try manager.delete(name, user: user ?? "-")
+            return .json(200, .object([("success", .bool(true)), ("message", .string("Backup \(name) deleted"))]))
+        case (.backup(let name), _):
+            return .json(200, try manager.info(name).listingJSON)
+        case (.download(let name), _):
+            let file = try manager.openForDownload(name)
+            return APIResponse(status: 200, headers: [
+                ("Content-Type", "application/gzip"),
+                ("Content-Disposition", "attachment; filename=\"\(file.metadata.filename)\""),
+                ("X-Content-SHA256", file.metadata.sha256 ?? ""),
+            ].filter { !$0.1.isEmpty }, body: .file(fd: file.fd, size: file.size))
+        case (.verify(let name), _):
+            _ = try RequestBody(request, allowed: [:])
+            return .json(200, try manager.verify(name).json)
+        case (.restore, _):
+            let body = try RequestBody(request, allowed: [
+                "backup_filename": .string, "target_database": .string, "safety_backup": .bool,
+            ])
+            guard let name = try body.string("backup_filename") else {
+                throw RequestError(400, "invalid_input", "backup_filename is required")
+            }
+            _ = try BackupName.validate(name)
+            let target = try body.string("target_database")
+            let safety = try body.bool("safety_backup") ?? true
+            if async {
+                return try accepted(jobs.start(.restore(filename: name, targetDatabase: target, safetyBackup: safety),
+                                               user: user))
+            }
+            return .json(200, try manager.restore(name, targetDatabase: target, safetyBackup: safety, user: user ?? "-").json)
+        case (.cleanup, _):
+            let body = try RequestBody(request, allowed: ["dry_run": .bool])
+            return .json(200, try manager.cleanup(dryRun: try body.bool("dry_run") ?? false, user: user ?? "-").json)
+        case (.job(let id), _):
+            return .json(200, try jobs.read(id).json)
+        default:
+            throw RequestError(405, "method_not_allowed", "method not allowed")
+        }
+    }
+
+    private func accepted(_ job: Job) -> APIResponse {
+        .json(202, .object([("success", .bool(true)), ("message", .string("\(job.operation.name) started")), ("job", job.json)]),
+              headers: [("Location", "/api/backups/jobs/\(job.id)")])
+    }
+}
+
+/// A client mistake with its own status (400, 415…).
+struct RequestError: Error {
+    let status: Int
+    let code: String
+    let detail: String
+    init(_ status: Int, _ code: String, _ detail: String) {
+        self.status = status
+        self.code = code
+        self.detail = detail
+    }
+}
+
+/// A JSON request body checked against the fields a route accepts: unknown fields, wrong types, malformed JSON
+/// and non-JSON content types are refused before anything runs.
+struct RequestBody {
+    enum FieldType { case string, bool }
+    let object: JSON
+
+    init(_ request: APIRequest, allowed: [String: FieldType]) throws {
+        let bytes = request.body ?? []
+        if bytes.allSatisfy({ [0x20, 0x09, 0x0a, 0x0d].contains($0) }) {
+            object = .object([])
+            return
+        }
+        let mediaType = request.contentType?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+        guard mediaType == "application/json" else {
+            throw RequestError(415, "unsupported_media_type", "send the body as Content-Type: application/json")
+        }
+        let parsed: JSON
+        do { parsed = try JSON.parse(bytes) } catch {
+            throw RequestError(400, "invalid_json", "the body is not valid JSON: \(error)")
+        }
+        guard case let .object(fields) = parsed else {
+            throw RequestError(400, "invalid_json", "the body must be a JSON object")
+        }
+        for (key, value) in fields {
+            guard let type = allowed[key] else {
+                let known = allowed.keys.sorted().joined(separator: ", ")
+                throw RequestError(400, "unknown_field", "unknown field '\(key.prefix(64))'" + (known.isEmpty ? "; this request takes no fields" : "; allowed: \(known)"))
+            }
+            switch (type, value) {
+            case (.string, .string), (.bool, .bool), (_, .null): continue
+            default:
+                throw RequestError(400, "invalid_field_type",
+                                   "field '\(key)' must be a \(type == .string ? "string" : "boolean"), not \(value.typeName)")
+            }
+        }
+        object = parsed
+    }
+
+    func string(_ key: String) throws -> String? { object[key]?.stringValue }
+    func bool(_ key: String) throws -> Bool? { object[key]?.boolValue }
+}

@@ -1,0 +1,141 @@
+import Foundation
+
+/// Every way a pgbackup operation can fail. Front ends map a case to an exit code or an HTTP status
+/// through `exitCode` and `httpStatus`; this file is the only place those numbers are declared.
+public enum BackupError: Error, Equatable, Sendable {
+    /// A setting has a value pgbackup cannot use.
+    case invalidConfiguration(variable: String, value: String, reason: String)
+    /// A name or other input from outside failed validation.
+    case invalidInput(String)
+    /// No complete backup has that name.
+    case notFound(String)
+    /// Another mutating operation holds the lock.
+    case operationInProgress(LockHolder?)
+    /// The stored backup does not match what was recorded, or is not a complete dump.
+    case verificationFailed(name: String, reason: String)
+    /// pg_dump failed or produced an incomplete dump.
+    case dumpFailed(String)
+    /// psql failed; the target database was left unchanged.
+    case restoreFailed(String)
+    /// The database server could not be reached.
+    case databaseUnreachable(String)
+    /// pg_dump is older than the server, so its dump could be incomplete.
+    case versionMismatch(pgDump: String, server: String)
+    /// Too little free space for the next backup.
+    case insufficientSpace(needed: Int64, available: Int64)
+    /// A filesystem operation failed.
+    case io(path: String, message: String)
+    /// A helper program could not be started.
+    case launchFailed(program: String, message: String)
+
+    /// Stable machine-readable code used in API error bodies and JSON output.
+    public var code: String {
+        switch self {
+        case .invalidConfiguration: "invalid_configuration"
+        case .invalidInput: "invalid_input"
+        case .notFound: "not_found"
+        case .operationInProgress: "operation_in_progress"
+        case .verificationFailed: "verification_failed"
+        case .dumpFailed: "dump_failed"
+        case .restoreFailed: "restore_failed"
+        case .databaseUnreachable: "database_unreachable"
+        case .versionMismatch: "version_mismatch"
+        case .insufficientSpace: "insufficient_space"
+        case .io: "io_error"
+        case .launchFailed: "launch_failed"
+        }
+    }
+
+    /// CLI exit code: 1 failed, 2 bad usage or input, 3 busy, 4 verification failed.
+    public var exitCode: Int32 {
+        switch self {
+        case .invalidConfiguration, .invalidInput, .notFound: 2
+        case .operationInProgress: 3
+        case .verificationFailed: 4
+        case .dumpFailed, .restoreFailed, .databaseUnreachable, .versionMismatch, .insufficientSpace, .io,
+            .launchFailed:
+            1
+        }
+    }
+
+    /// HTTP status for the API.
+    public var httpStatus: Int {
+        switch self {
+        case .invalidConfiguration, .io, .launchFailed, .dumpFailed, .restoreFailed, .versionMismatch: 500
+        case .invalidInput: 400
+        case .notFound: 404
+        case .operationInProgress: 409
+        case .verificationFailed: 422
+        case .databaseUnreachable: 503
+        case .insufficientSpace: 507
+        }
+    }
+}
+
+extension BackupError: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case let .invalidConfiguration(variable, value, reason):
+            "invalid value '\(value)' for \(variable): \(reason)"
+        case let .invalidInput(message):
+            message
+        case let .notFound(name):
+            "no backup named '\(name)'"
+        case let .operationInProgress(holder?):
+            "another operation is running: \(holder.operation) (pid \(holder.pid), since \(Timestamp.iso8601(holder.since)))"
+        case .operationInProgress(nil):
+            "another operation is running"
+        case let .verificationFailed(name, reason):
+            "backup '\(name)' failed verification: \(reason)"
+        case let .dumpFailed(message):
+            "pg_dump failed: \(message)"
+        case let .restoreFailed(message):
+            "restore failed, the database was left unchanged: \(message)"
+        case let .databaseUnreachable(message):
+            "cannot connect to the database: \(message)"
+        case let .versionMismatch(pgDump, server):
+            "pg_dump \(pgDump) is older than the server (\(server)); install a pg_dump of the server's major version or newer"
+        case let .insufficientSpace(needed, available):
+            "not enough free space in the backup directory: about \(needed) bytes needed, \(available) available"
+        case let .io(path, message):
+            "\(path): \(message)"
+        case let .launchFailed(program, message):
+            "cannot run \(program): \(message)"
+        }
+    }
+
+    /// A whole-sentence hint for a person, where one helps.
+    public var hint: String? {
+        switch self {
+        case .operationInProgress:
+            "Wait for it to finish, then try again."
+        case .databaseUnreachable:
+            "Check POSTGRES_HOST, POSTGRES_PORT, POSTGRES_USER and the password, and that the server is running."
+        case .insufficientSpace:
+            "Free space in BACKUP_DIR, lower BACKUP_RETENTION_DAYS or BACKUP_MAX_COUNT and run cleanup."
+        case .verificationFailed:
+            "Do not restore this backup; restore an older one that verifies."
+        case .invalidConfiguration:
+            "Fix the setting in the environment or the env file."
+        default:
+            nil
+        }
+    }
+}
+
+extension Errno {
+    static func message(_ code: Int32) -> String { String(cString: strerror(code)) }
+}
+
+enum Errno {}
+
+extension BackupError {
+    /// The error body shared by the API and `--json` output.
+    public var json: JSON {
+        var detail = description
+        if let hint { detail += ". " + hint }
+        var fields: [(String, JSON)] = [("success", .bool(false)), ("error", .string(code)), ("detail", .string(detail))]
+        if case let .operationInProgress(holder?) = self { fields.append(("running", holder.json)) }
+        return .object(fields)
+    }
+}

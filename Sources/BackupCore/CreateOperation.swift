@@ -1,0 +1,120 @@
+import Crypto
+import Foundation
+
+/// Makes one backup: pg_dump's stdout streams through the parallel gzip encoder and SHA-256 into a partial file;
+/// only a dump that pg_dump finished (exit 0 and its trailer) is fsynced, renamed into place and committed by
+/// writing its sidecar. Nothing is buffered whole and nothing uncompressed touches the disk.
+struct CreateOperation {
+    let store: BackupStore
+    let tools: PostgresTools
+    let compressionLevel: Int
+    let clock: Clock
+
+    /// Runs with the lock already held by the caller.
+    func run(database: String, description: String, kind: BackupKind, progress: ProgressHandler?) throws -> BackupMetadata {
+        let started = clock.now()
+        let startInstant = Date()
+        let dumpVersion = try tools.pgDumpVersion()
+        let server = try tools.serverVersion(database: database)
+        guard dumpVersion.number / 10_000 >= server.number / 10_000 else {
+            throw BackupError.versionMismatch(pgDump: dumpVersion.text, server: server.text)
+        }
+        try checkFreeSpace()
+
+        let name = BackupName.make(database: database, at: started, taken: store.isTaken)
+        let partial = "\(store.partialDirectory)/\(name)"
+        let fd = open(partial, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else { throw FileSystem.fail(partial) }
+        var fileOpen = true
+        var committed = false
+        defer {
+            if fileOpen { close(fd) }
+            if !committed { unlink(partial) }
+        }
+
+        let child = try ChildProcess(tools.dumpCommand(database: database), stdout: .pipe)
+        var childDone = false
+        defer {
+            if !childDone {
+                child.signal(SIGKILL)
+                child.closeStdout()
+                child.wait()
+            }
+        }
+
+        var hasher = SHA256()
+        var writeError: BackupError?
+        let encoder = try ParallelGzipWriter(level: compressionLevel) { chunk in
+            do {
+                try FileSystem.writeAll(fd, chunk, path: partial)
+            } catch let error as BackupError {
+                writeError = error
+                throw error
+            }
+            hasher.update(bufferPointer: chunk)
+        }
+        var trailer = DumpTrailer()
+        var throttle = ProgressThrottle(phase: "dump", handler: progress)
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        guard let source = child.stdout else { throw BackupError.dumpFailed("no pipe from pg_dump") }
+        do {
+            while true {
+                let count = buffer.withUnsafeMutableBytes { read(source, $0.baseAddress, $0.count) }
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    throw FileSystem.fail("pg_dump output")
+                }
+                if count == 0 { break }
+                try buffer.withUnsafeBytes { raw in
+                    let slice = UnsafeRawBufferPointer(rebasing: raw[0..<count])
+                    trailer.consume(slice)
+                    try encoder.write(slice)
+                }
+                throttle.report(trailer.byteCount)
+            }
+            try encoder.finish()
+        } catch {
+            throw writeError ?? (error as? BackupError) ?? BackupError.dumpFailed("\(error)")
+        }
+        child.closeStdout()
+        let status = child.wait()
+        childDone = true
+        throttle.report(trailer.byteCount, force: true)
+        let stderr = tools.redact(child.stderrText().trimmingCharacters(in: .whitespacesAndNewlines))
+        guard status == 0 else {
+            throw BackupError.dumpFailed(stderr.isEmpty ? "pg_dump \(ChildProcess.describe(status))" : stderr)
+        }
+        if let problem = trailer.problem { throw BackupError.dumpFailed(problem) }
+
+        guard fsync(fd) == 0 else { throw FileSystem.fail(partial) }
+        close(fd)
+        fileOpen = false
+        let final = store.dumpPath(name)
+        guard rename(partial, final) == 0 else { throw FileSystem.fail(final) }
+        committed = true
+        do {
+            try FileSystem.fsyncPath(store.directory, directory: true)
+            let metadata = BackupMetadata(
+                filename: name, createdAt: started, database: database, sizeBytes: encoder.compressedBytes,
+                description: description, compressed: true,
+                sha256: hasher.finalize().map { String(format: "%02x", $0) }.joined(),
+                uncompressedBytes: trailer.byteCount, durationSeconds: Date().timeIntervalSince(startInstant),
+                kind: kind, pgDumpVersion: dumpVersion.text, serverVersion: server.text, formatVersion: 1)
+            try FileSystem.writeAtomically(Array(metadata.json.serialized(pretty: true).utf8),
+                                           to: store.sidecarPath(name), tempDirectory: store.partialDirectory)
+            return metadata
+        } catch {
+            // Without its sidecar the dump is not a backup; do not leave it behind as an orphan we made.
+            unlink(final)
+            throw error
+        }
+    }
+
+    /// Refuses when free space is clearly too small: less than 1.2 × the newest backup's size.
+    private func checkFreeSpace() throws {
+        guard let newest = try? store.listing().backups.first, let free = FileSystem.freeBytes(store.directory)
+        else { return }
+        let needed = Int64(Double(newest.sizeBytes) * 1.2)
+        if free < needed { throw BackupError.insufficientSpace(needed: needed, available: free) }
+    }
+}

@@ -1,0 +1,62 @@
+import BackupAPI
+import BackupCore
+import FastCGI
+import Foundation
+import Logging
+
+/// One request: FastCGI params and body in, the router's answer out (streaming files in bounded chunks).
+struct Exchange {
+    let request: Request
+    let router: Router
+    let logger: Logger
+
+    func serve() {
+        var body: [UInt8]? = []
+        do {
+            body = try request.readBody(limit: Router.bodyLimit)
+        } catch FastCGIError.bodyTooLarge {
+            body = nil
+        } catch {
+            logger.warning("could not read the request body", metadata: ["error": "\(error)"])
+            body = nil
+        }
+        let apiRequest = APIRequest(
+            method: request.method, uri: request.requestURI, contentType: request.contentType, body: body,
+            prefer: request.param("HTTP_PREFER"), remoteUser: request.remoteUser)
+        let response = router.handle(apiRequest)
+        if request.method != "GET" && request.method != "HEAD" {
+            logger.notice("api request", metadata: [
+                "method": "\(request.method)", "uri": "\(request.requestURI.prefix(200))",
+                "user": "\(request.remoteUser ?? "-")", "status": "\(response.status)"])
+        }
+        do {
+            try send(response)
+        } catch {
+            // The client went away; nothing to tell it. Streaming stopped at once, so it cost nothing more.
+            logger.info("response not delivered", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func send(_ response: APIResponse) throws {
+        switch response.body {
+        case .json, .empty:
+            var headers = response.headers
+            if case .empty = response.body {} else { headers.append(("Cache-Control", "no-store")) }
+            try request.respond(status: response.status, headers: headers, body: response.bodyBytes)
+        case let .file(fd, size):
+            defer { close(fd) }
+            try request.beginResponse(status: response.status,
+                                      headers: response.headers + [("Content-Length", String(size))])
+            var buffer = [UInt8](repeating: 0, count: 256 * 1024)
+            var remaining = size
+            while remaining > 0 {
+                let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, min($0.count, Int(remaining))) }
+                if count < 0 && errno == EINTR { continue }
+                guard count > 0 else { break }
+                try request.write(buffer[0..<count])
+                remaining -= Int64(count)
+            }
+            try request.finish()
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import BackupCore
+import Foundation
+import Logging
+
+/// The oneshot started by the systemd timer: decide, maybe back up and clean up, exit.
+/// Exit codes are the CLI's: 0 ok (including "disabled" and "not due"), 1 failed, 2 bad configuration, 3 busy.
+@main
+enum Scheduler {
+    static func main() {
+        signal(SIGPIPE, SIG_IGN)
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        var envFile: String?
+        if arguments == ["--help"] || arguments == ["-h"] {
+            print("usage: pgbackup-scheduler [--env-file PATH]\nMakes a scheduled backup when one is due (see the README).")
+            return
+        }
+        if arguments.count == 2, arguments[0] == "--env-file" {
+            envFile = arguments[1]
+        } else if !arguments.isEmpty {
+            FileHandle.standardError.write(Data("usage: pgbackup-scheduler [--env-file PATH]\n".utf8))
+            exit(2)
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .info
+            return handler
+        }
+        let logger = Logger(label: "pgbackup-scheduler")
+        let environment = ProcessInfo.processInfo.environment
+        do {
+            let (configuration, warnings) = try Configuration.load(environment: environment, envFile: envFile)
+            warnings.forEach { logger.warning("\($0)") }
+            let manager = BackupManager(configuration: configuration, logger: logger, environment: environment)
+            exit(run(manager, logger: logger))
+        } catch let error as BackupError {
+            logger.error("\(error.description)")
+            exit(error.exitCode)
+        } catch {
+            logger.error("\(error)")
+            exit(1)
+        }
+    }
+
+    static func run(_ manager: BackupManager, logger: Logger) -> Int32 {
+        do {
+            switch try manager.scheduleDecision() {
+            case .disabled:
+                logger.info("Scheduled backups are disabled (BACKUP_ENABLED=false); nothing to do")
+                return 0
+            case let .notDue(last, next):
+                logger.info("Backup not due: last scheduled backup \(last), next due at \(Timestamp.iso8601(next))")
+                return 0
+            case let .due(reason):
+                logger.info("Running scheduled backup... (\(reason))")
+            }
+            let metadata = try manager.create(description: "Automated scheduled backup", kind: .scheduled, user: "scheduler")
+            logger.info("✅ Backup created successfully: \(metadata.filename) (\(String(format: "%.2f", metadata.sizeMB)) MB)")
+            logger.info("✅ Scheduled backup completed: \(metadata.filename)")
+            return 0
+        } catch let error as BackupError {
+            logger.error("❌ Scheduled backup failed: \(error.description)")
+            if let hint = error.hint { logger.error("\(hint)") }
+            return error.exitCode
+        } catch {
+            logger.error("❌ Scheduled backup failed: \(error)")
+            return 1
+        }
+    }
+}

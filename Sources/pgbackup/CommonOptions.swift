@@ -1,0 +1,104 @@
+import ArgumentParser
+import BackupCore
+import Foundation
+import Logging
+
+/// Options every subcommand takes.
+struct CommonOptions: ParsableArguments {
+    @Option(name: .long, help: "Read settings from this env file (KEY=VALUE lines, never executed).")
+    var envFile: String?
+
+    @Flag(name: .long, help: "Print JSON instead of text.")
+    var json = false
+
+    @Flag(name: .long, help: "Log progress details to stderr.")
+    var verbose = false
+}
+
+/// An error that was already reported to the user; carries only the exit code.
+struct CLIFailure: Error {
+    let exitCode: Int32
+}
+
+/// What a subcommand needs: the manager, and how to print.
+struct Context {
+    let manager: BackupManager
+    let options: CommonOptions
+
+    init(_ options: CommonOptions) throws {
+        self.options = options
+        let environment = ProcessInfo.processInfo.environment
+        let level: Logger.Level = options.verbose ? .info : .warning
+        let logger = Logger(label: "pgbackup") { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        do {
+            let (configuration, warnings) = try Configuration.load(environment: environment, envFile: options.envFile)
+            for warning in warnings { Output.warn(warning) }
+            manager = BackupManager(configuration: configuration, logger: logger, environment: environment)
+        } catch let error as BackupError {
+            Output.fail(error, json: options.json)
+            throw CLIFailure(exitCode: error.exitCode)
+        }
+    }
+
+    /// Runs `body`, turning a `BackupError` into its message and exit code.
+    func perform<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as BackupError {
+            Output.fail(error, json: options.json)
+            throw CLIFailure(exitCode: error.exitCode)
+        }
+    }
+
+    /// Progress on stderr, only when it is a terminal and JSON was not asked for.
+    var progress: ProgressHandler? {
+        guard isatty(2) == 1, !options.json else { return nil }
+        return { progress in
+            let mb = Double(progress.bytes) / 1_048_576
+            let rate = progress.bytesPerSecond / 1_048_576
+            Output.status(String(format: "\r  %@: %.1f MB (%.1f MB/s)   ", progress.phase, mb, rate))
+        }
+    }
+
+    /// Asks for "yes" on a terminal; refuses without one unless `--yes` was given.
+    func confirm(_ warning: [String], assumeYes: Bool) throws {
+        if assumeYes { return }
+        guard isatty(0) == 1 else {
+            Output.fail(.invalidInput("refusing to continue without confirmation: no terminal to ask on; pass --yes"),
+                        json: options.json)
+            throw CLIFailure(exitCode: 2)
+        }
+        for line in warning { print(line) }
+        print("")
+        print("   Type 'yes' to continue: ", terminator: "")
+        fflush(nil)
+        guard readLine()?.trimmingCharacters(in: .whitespaces) == "yes" else {
+            print("Cancelled.")
+            throw CLIFailure(exitCode: 1)
+        }
+    }
+}
+
+/// Printing helpers: results on stdout, messages on stderr.
+enum Output {
+    static func json(_ value: JSON) { print(value.serialized(pretty: true)) }
+
+    static func warn(_ message: String) { status("⚠️  \(message)\n") }
+
+    static func status(_ text: String) { FileHandle.standardError.write(Data(text.utf8)) }
+
+    static func fail(_ error: BackupError, json: Bool) {
+        if json {
+            Output.json(error.json)
+        }
+        var text = "❌ Error: \(error.description)\n"
+        if let hint = error.hint { text += "   \(hint)\n" }
+        status(text)
+    }
+
+    static func megabytes(_ bytes: Int64) -> String { String(format: "%.2f MB", Double(bytes) / 1_048_576) }
+}

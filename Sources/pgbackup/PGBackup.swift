@@ -1,0 +1,31 @@
+import ArgumentParser
+import BackupCore
+import Foundation
+
+@main
+struct PGBackup: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pgbackup",
+        abstract: "Make, list, verify, restore and expire compressed PostgreSQL backups.",
+        discussion: "Settings come from the environment and the env file (see the README). Exit codes: 0 ok, 1 failed, 2 bad usage or input, 3 another operation is running, 4 verification failed.",
+        subcommands: [Create.self, List.self, Verify.self, Restore.self, Delete.self, Cleanup.self, Status.self])
+
+    static func main() {
+        signal(SIGPIPE, SIG_IGN)
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as CLIFailure {
+            Foundation.exit(error.exitCode)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            // Usage errors are exit 2, as documented (ArgumentParser would use 64).
+            Foundation.exit(code == .validationFailure || code.rawValue == 64 ? 2 : code.rawValue)
+        }
+    }
+}

@@ -1,0 +1,42 @@
+import ArgumentParser
+import BackupCore
+import Foundation
+
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show settings, the last backup, failures and health.")
+
+    @OptionGroup var options: CommonOptions
+
+    func run() throws {
+        let context = try Context(options)
+        let status = try context.perform { try context.manager.status() }
+        if options.json {
+            Output.json(status.json)
+            return
+        }
+        let config = status.configuration
+        print("\(status.healthy ? "✅ healthy" : "⚠️  NOT healthy")")
+        print("Scheduled backups:  \(config.enabled ? "enabled" : "disabled"), every \(config.intervalHours) h")
+        print("Backup directory:   \(config.backupDirectory)")
+        print("Retention:          \(config.retentionDays) days or the newest \(config.maxCount)")
+        let total = status.listing.backups.reduce(Int64(0)) { $0 + $1.sizeBytes }
+        print("Backups:            \(status.listing.backups.count) (\(Output.megabytes(total)))")
+        if let last = status.lastBackup {
+            print("Last backup:        \(last.filename) at \(Timestamp.iso8601(last.createdAt)) (\(last.kind?.rawValue ?? "unknown"))")
+        } else {
+            print("Last backup:        none")
+        }
+        if let failure = status.state.lastFailure {
+            print("Last failure:       \(Timestamp.iso8601(failure.at)) \(failure.operation): \(failure.message)")
+        }
+        if let running = status.running {
+            print("Running now:        \(running.operation) (pid \(running.pid), since \(Timestamp.iso8601(running.since)))")
+        }
+        if !status.listing.orphans.isEmpty {
+            print("Incomplete dumps:   \(status.listing.orphans.joined(separator: ", "))")
+        }
+        if !status.listing.damaged.isEmpty {
+            print("Damaged metadata:   \(status.listing.damaged.map(\.filename).joined(separator: ", "))")
+        }
+    }
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs the Debian packages and the Python tool that building, running and testing pgbackup need.
+# Idempotent; used by .ci/run and deploy/quickstart.sh. Needs root (or sudo).
+set -euo pipefail
+
+packages=(
+    libfcgi-dev zlib1g-dev pkg-config            # C libraries pgbackup links
+    postgresql-15 postgresql-client-15           # pg_dump/psql, and a server for tests and the quick start
+    nginx-light openssl apache2-utils            # TLS + basic auth in front of the responder
+    spawn-fcgi curl wrk pigz time procps psmisc  # tests and benchmark
+    shellcheck
+)
+
+sudo_cmd=()
+if [[ $(id -u) -ne 0 ]]; then
+    if command -v sudo >/dev/null 2>&1; then
+        sudo_cmd=(sudo)
+    else
+        echo "Run as root, or install: ${packages[*]}" >&2
+        exit 1
+    fi
+fi
+
+missing=()
+for package in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [[ ${#missing[@]} -gt 0 ]]; then
+    export DEBIAN_FRONTEND=noninteractive
+    "${sudo_cmd[@]}" apt-get update
+    "${sudo_cmd[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+# nginx's package may start a default site on port 80; pgbackup never uses it.
+if command -v systemctl >/dev/null 2>&1 && [[ -d /run/systemd/system ]]; then
+    "${sudo_cmd[@]}" systemctl disable --now nginx >/dev/null 2>&1 || true
+fi
+
+# Schemathesis (API fuzzing against docs/openapi.yaml) in a private virtualenv.
+if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+    "${sudo_cmd[@]}" apt-get install -y --no-install-recommends python3 python3-venv
+fi
+venv="${PGBACKUP_TOOLS_VENV:-/opt/pgbackup-tools}"
+if [[ ! -x "$venv/bin/schemathesis" && ! -x "$venv/bin/st" ]]; then
+    "${sudo_cmd[@]}" python3 -m venv "$venv"
+    "${sudo_cmd[@]}" "$venv/bin/pip" install --quiet schemathesis
+fi
