@@ -147,11 +147,14 @@ public final class Server: @unchecked Sendable {
         }
         stopping = true
         let socket = self.socket
+        condition.unlock()
+        // Unlink and report before waking the workers, so "stopping" is always reported before "stopped".
+        socket?.unlinkOwnedPath()
+        configuration.report("stopping: \(reason)")
+        condition.lock()
         if wakeWriteFD >= 0 { Self.wake(wakeWriteFD) }
         condition.broadcast()
         condition.unlock()
-        socket?.unlinkOwnedPath()
-        configuration.report("stopping: \(reason)")
     }
 
     /// A close-on-exec, non-blocking pipe (Glibc's `pipe2` is not visible to Swift without _GNU_SOURCE).
