@@ -38,11 +38,21 @@ struct Context {
         do {
             let (configuration, warnings) = try Configuration.load(environment: environment, envFile: options.envFile)
             for warning in warnings { Output.warn(warning) }
+            Self.warnIfRootInServiceDirectory(configuration.backupDirectory)
             manager = BackupManager(configuration: configuration, logger: logger, environment: environment)
         } catch let error as BackupError {
             Output.fail(error, json: options.json)
             throw CLIFailure(exitCode: error.exitCode)
         }
+    }
+
+    /// Root running the CLI in a directory the service user owns would leave root-owned 0600 backups that the
+    /// services cannot read; say so (it still works).
+    static func warnIfRootInServiceDirectory(_ directory: String) {
+        var info = stat()
+        guard geteuid() == 0, stat(directory, &info) == 0, info.st_uid != 0 else { return }
+        Output.warn("running as root in \(directory), which belongs to uid \(info.st_uid): new files will be root's "
+            + "and unreadable by the service; run as that user instead (runuser -u pgbackup -- pgbackup …)")
     }
 
     /// Runs `body`, turning a `BackupError` into its message and exit code.
