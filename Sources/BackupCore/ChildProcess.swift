@@ -128,6 +128,12 @@ public final class ChildProcess: @unchecked Sendable {
         return result
     }
 
+    /// "exited with status 3" or "was killed by signal 9 (Killed)", for messages.
+    public static func describe(_ status: Int32) -> String {
+        status > 128 ? "was killed by signal \(status - 128) (\(String(cString: strsignal(status - 128))))"
+            : "exited with status \(status)"
+    }
+
     /// What the child wrote to stderr (the last 64 KiB), once it closed stderr.
     public func stderrText() -> String { stderrCollector.text() }
 

@@ -82,7 +82,7 @@ struct CreateOperation {
         throttle.report(trailer.byteCount, force: true)
         let stderr = tools.redact(child.stderrText().trimmingCharacters(in: .whitespacesAndNewlines))
         guard status == 0 else {
-            throw BackupError.dumpFailed(stderr.isEmpty ? "pg_dump exited with status \(status)" : stderr)
+            throw BackupError.dumpFailed(stderr.isEmpty ? "pg_dump \(ChildProcess.describe(status))" : stderr)
         }
         if let problem = trailer.problem { throw BackupError.dumpFailed(problem) }
 

@@ -123,6 +123,7 @@ public struct JobRunner: Sendable {
     public func start(_ operation: Job.Operation, user: String?) throws -> Job {
         if let holder = store.lockHolder { throw BackupError.operationInProgress(holder) }
         try store.prepare()
+        pruneFinishedJobs(olderThan: 7 * 86_400)
         var bytes = [UInt8](repeating: 0, count: 16)
         for index in bytes.indices { bytes[index] = UInt8.random(in: 0...255) }
         let id = bytes.map { String(format: "%02x", $0) }.joined()
@@ -137,6 +138,19 @@ public struct JobRunner: Sendable {
         // Reap it without blocking this thread, so no zombie is left while the responder lives.
         Thread.detachNewThread { child.wait() }
         return job
+    }
+
+    /// Job files are small but would pile up forever; finished ones older than `age` seconds go.
+    func pruneFinishedJobs(olderThan age: TimeInterval) {
+        guard let names = try? FileSystem.list(store.jobsDirectory) else { return }
+        let cutoff = manager.clock.now().addingTimeInterval(-age)
+        for name in names where name.hasSuffix(".json") {
+            let id = String(name.dropLast(5))
+            guard Job.isValidID(id), let job = try? read(id), job.state == .succeeded || job.state == .failed,
+                  job.updatedAt < cutoff
+            else { continue }
+            unlink(path(id))
+        }
     }
 
     /// Runs job `id` in this process (the detached child); returns the process exit code.

@@ -72,7 +72,7 @@ struct RestoreOperation {
                 let status = child.wait()
                 finished = true
                 let message = tools.redact(child.stderrText().trimmingCharacters(in: .whitespacesAndNewlines))
-                throw BackupError.restoreFailed(message.isEmpty ? "psql exited with status \(status)" : message)
+                throw BackupError.restoreFailed(message.isEmpty ? "psql \(ChildProcess.describe(status))" : message)
             }
             throw error
         }
@@ -81,7 +81,7 @@ struct RestoreOperation {
         finished = true
         guard status == 0 else {
             let message = tools.redact(child.stderrText().trimmingCharacters(in: .whitespacesAndNewlines))
-            throw BackupError.restoreFailed(message.isEmpty ? "psql exited with status \(status)" : message)
+            throw BackupError.restoreFailed(message.isEmpty ? "psql \(ChildProcess.describe(status))" : message)
         }
     }
 }
