@@ -309,3 +309,32 @@ func expectAPIError(_ response: HTTPResponse, _ status: Int, _ code: String? = n
                 sourceLocation: sourceLocation)
     }
 }
+
+/// Gives a suite one stack (no PostgreSQL behind it) for all its tests, stopped when the suite ends.
+struct NginxStackTrait: SuiteTrait, TestScoping {
+    var isRecursive: Bool { false }
+
+    func provideScope(
+        for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void
+    ) async throws {
+        let stack = try NginxStack()
+        defer { stack.stop() }
+        try await SharedNginxStack.$current.withValue(stack) {
+            try await function()
+        }
+    }
+}
+
+extension Trait where Self == NginxStackTrait {
+    /// One nginx + pgbackup-fcgi stack, without a database, for the whole suite.
+    static var nginxStack: Self { Self() }
+}
+
+enum SharedNginxStack {
+    @TaskLocal static var current: NginxStack?
+
+    static func require() throws -> NginxStack {
+        guard let stack = current else { throw HarnessError.setup("this suite needs the .nginxStack trait") }
+        return stack
+    }
+}
