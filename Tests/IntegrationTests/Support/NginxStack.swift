@@ -180,6 +180,37 @@ enum SourceTree {
 
 // MARK: - HTTP through the stack, with curl
 
+/// A request curl is sending.
+final class PendingRequest: @unchecked Sendable {
+    let label: String
+    let method: String
+    let process: RunningProcess
+    let work: TempDirectory
+    let bodyFile: URL
+    let timeout: Int
+
+    init(label: String, method: String, process: RunningProcess, work: TempDirectory, bodyFile: URL, timeout: Int) {
+        self.label = label
+        self.method = method
+        self.process = process
+        self.work = work
+        self.bodyFile = bodyFile
+        self.timeout = timeout
+    }
+
+    deinit { work.remove() }
+
+    var isRunning: Bool { process.isRunning }
+
+    func finish() throws -> HTTPResponse {
+        let result = process.wait(timeout: .seconds(timeout + 30))
+        guard result.status == 0 else { throw HarnessError.commandFailed("curl \(label)", result) }
+        var response = try NginxStack.parseHeaders(result.out)
+        response.body = method == "HEAD" ? Data() : ((try? Data(contentsOf: bodyFile)) ?? Data())
+        return response
+    }
+}
+
 /// One HTTP answer as curl saw it.
 struct HTTPResponse: CustomStringConvertible {
     var status: Int
@@ -209,9 +240,17 @@ extension NginxStack {
     /// goes to curl on stdin, never on its command line. `body` with `contentType: nil` sends no Content-Type.
     func request(_ method: String, _ path: String, body: Data? = nil, contentType: String? = "application/json",
                  headers: [String] = [], credentials: Credentials = .valid, saveBodyTo file: URL? = nil,
-                 timeout: Int = 600, sourceLocation: SourceLocation = #_sourceLocation) throws -> HTTPResponse {
+                 timeout: Int = 600) throws -> HTTPResponse {
+        let pending = try startRequest(method, path, body: body, contentType: contentType, headers: headers,
+                                       credentials: credentials, saveBodyTo: file, timeout: timeout)
+        return try pending.finish()
+    }
+
+    /// Starts a request and returns at once; `finish()` waits for the answer.
+    func startRequest(_ method: String, _ path: String, body: Data? = nil, contentType: String? = "application/json",
+                      headers: [String] = [], credentials: Credentials = .valid, saveBodyTo file: URL? = nil,
+                      timeout: Int = 600) throws -> PendingRequest {
         let work = try TempDirectory(prefix: "curl")
-        defer { work.remove() }
         let bodyFile = file ?? work.appending("body")
         var arguments = ["-sS", "-k", "--path-as-is", "--max-time", String(timeout), "-D", "-", "-o", bodyFile.path]
         arguments += method == "HEAD" ? ["--head"] : ["-X", method]
@@ -229,13 +268,11 @@ extension NginxStack {
         }
         for header in headers { arguments += ["-H", header] }
         arguments.append(baseURL + path)
-        let result = try ProcessRunner.run(try ProcessRunner.tool("curl"), arguments,
-                                           stdin: config.isEmpty ? nil : Data(config.utf8),
-                                           timeout: .seconds(timeout + 30))
-        guard result.status == 0 else { throw HarnessError.commandFailed("curl \(method) \(path)", result) }
-        var response = try Self.parseHeaders(result.out)
-        response.body = method == "HEAD" ? Data() : ((try? Data(contentsOf: bodyFile)) ?? Data())
-        return response
+        let process = try RunningProcess(try ProcessRunner.tool("curl"), arguments,
+                                         environment: RunningProcess.baseEnvironment(),
+                                         stdin: config.isEmpty ? nil : Data(config.utf8))
+        return PendingRequest(label: "\(method) \(path)", method: method, process: process, work: work,
+                              bodyFile: bodyFile, timeout: timeout)
     }
 
     /// The last header block curl printed (earlier ones are interim answers such as 100 Continue).
@@ -257,12 +294,12 @@ extension NginxStack {
     }
 
     /// `request` with a JSON body given as text.
-    func post(_ path: String, json: String? = nil, headers: [String] = [], sourceLocation: SourceLocation = #_sourceLocation) throws -> HTTPResponse {
-        try request("POST", path, body: json.map { Data($0.utf8) }, headers: headers, sourceLocation: sourceLocation)
+    func post(_ path: String, json: String? = nil, headers: [String] = []) throws -> HTTPResponse {
+        try request("POST", path, body: json.map { Data($0.utf8) }, headers: headers)
     }
 
-    func get(_ path: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> HTTPResponse {
-        try request("GET", path, sourceLocation: sourceLocation)
+    func get(_ path: String) throws -> HTTPResponse {
+        try request("GET", path)
     }
 
     /// Polls a job until it has finished; returns its last state.
