@@ -123,10 +123,16 @@ final class RouterFixture: @unchecked Sendable {
         ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
     }
 
-    /// Holds BACKUP_DIR's lock as another process would, until the returned descriptor is closed.
+    /// Holds BACKUP_DIR's lock as another process would, until the returned descriptor is closed. pgbackup's lock
+    /// is an open-file-description lock (`F_OFD_SETLK`, 37 on Linux; Glibc's module does not export the name),
+    /// so a second open() of the file, even in this process, sees it held.
     func holdLock(operation: String) throws -> Int32 {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let fd = open(path(".lock"), O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0, flock(fd, LOCK_EX | LOCK_NB) == 0 else { throw FixtureError("cannot take the lock: errno \(errno)") }
+        var lock = flock()
+        lock.l_type = Int16(F_WRLCK)
+        lock.l_whence = Int16(SEEK_SET)
+        guard fd >= 0, fcntl(fd, 37, &lock) == 0 else { throw FixtureError("cannot take the lock: errno \(errno)") }
         let holder = #"{"operation":"\#(operation)","since":"2026-05-28T20:00:00.000000Z","pid":\#(getpid())}"#
         _ = Array(holder.utf8).withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
         return fd
