@@ -221,4 +221,28 @@ final class APIRoundTripTests {
         // Without a safety backup the restore left exactly one backup behind.
         #expect(try stack.get("/api/backups").array().count == 1)
     }
+
+    @Test("two async creates at once: a 202 is never followed by a job that fails as busy (the other gets 409)")
+    func twoAsyncCreates() throws {
+        let db = try sampleDatabase("apitwice")
+        let stack = try NginxStack(cluster: cluster, database: db)
+        defer { stack.stop() }
+        let requests = try (0..<2).map { index in
+            try stack.startRequest("POST", "/api/backups", body: Data(#"{"description": "twin \#(index)"}"#.utf8),
+                                   headers: ["Prefer: respond-async"])
+        }
+        let responses = try requests.map { try $0.finish() }
+        #expect(responses.contains { $0.status == 202 }, "\(responses)")
+        for response in responses where response.status != 202 {
+            expectAPIError(response, 409, "operation_in_progress", "the create that lost the race")
+        }
+        for response in responses where response.status == 202 {
+            let location = try #require(response.header("Location"))
+            let job = try stack.waitForJob(location)
+            let error = job["error"] as? [String: Any]
+            // DESIGN: a busy directory is a 409 for the request, not a job that was accepted and then failed.
+            #expect(job["state"] as? String == "succeeded",
+                    "accepted with 202, then \(job["state"] ?? "?"): \(error?["detail"] ?? "")")
+        }
+    }
 }
