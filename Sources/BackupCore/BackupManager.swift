@@ -78,7 +78,7 @@ public struct BackupManager: Sendable {
         var state = RunState.load(store)
         state.lastFailure = RunState.Failure(at: clock.now(), operation: operation, message: "\(error)")
         try? state.save(store)
-        logger.error("\(operation) failed", metadata: ["error": "\(error)"])
+        logger.warning("\(operation) failed", metadata: ["error": "\(error)"])
     }
 
     // MARK: read-only

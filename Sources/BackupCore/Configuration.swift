@@ -169,9 +169,10 @@ public struct Configuration: Sendable, Equatable {
 /// and values in single or double quotes.
 public enum EnvFile {
     public static func read(path: String) throws -> [String: String] {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let handle = FileHandle(forReadingAtPath: path), let data = try? handle.readToEnd() ?? Data() else {
             throw BackupError.invalidConfiguration(variable: "env file", value: path, reason: "cannot read the file")
         }
+        try? handle.close()
         return try parse(String(decoding: data, as: UTF8.self), source: path)
     }
 

@@ -28,7 +28,8 @@ struct Context {
     init(_ options: CommonOptions) throws {
         self.options = options
         let environment = ProcessInfo.processInfo.environment
-        let level: Logger.Level = options.verbose ? .info : .warning
+        // Failures are printed once, as the ❌ line; the core's log lines add detail with --verbose.
+        let level: Logger.Level = options.verbose ? .info : .error
         let logger = Logger(label: "pgbackup") { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
