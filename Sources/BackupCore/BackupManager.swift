@@ -63,7 +63,8 @@ public struct BackupManager: Sendable {
             .run(database: database, description: description, kind: kind, progress: progress)
     }
 
-    static func checkDescription(_ description: String) throws -> String {
+    /// Refuses descriptions over 1,000 bytes or with control characters.
+    public static func checkDescription(_ description: String) throws -> String {
         guard description.utf8.count <= 1000 else {
             throw BackupError.invalidInput("description is too long (at most 1000 bytes)")
         }

@@ -77,8 +77,8 @@ struct APIBadRequestTests {
             Case(label: "restore target as an option", method: "POST", path: "/api/backups/restore", body: #"{"backup_filename": "\#(n)", "target_database": "-h/tmp"}"#, status: 400, code: "invalid_input"),
             Case(label: "restore without a name", method: "POST", path: "/api/backups/restore", body: "{}", status: 400, code: "invalid_input"),
             // Wrong methods: 405 naming what is allowed.
-            Case(label: "PUT the collection", method: "PUT", path: "/api/backups", body: "{}", status: 405, code: "method_not_allowed", allow: "GET, POST"),
-            Case(label: "DELETE the collection", method: "DELETE", path: "/api/backups", status: 405, code: "method_not_allowed", allow: "GET, POST"),
+            Case(label: "PUT the collection", method: "PUT", path: "/api/backups", body: "{}", status: 405, code: "method_not_allowed", allow: "GET, HEAD, POST"),
+            Case(label: "DELETE the collection", method: "DELETE", path: "/api/backups", status: 405, code: "method_not_allowed", allow: "GET, HEAD, POST"),
             Case(label: "GET restore", path: "/api/backups/restore", status: 405, code: "method_not_allowed", allow: "POST"),
             Case(label: "GET cleanup", path: "/api/backups/cleanup", status: 405, code: "method_not_allowed", allow: "POST"),
             Case(label: "POST a backup", method: "POST", path: "/api/backups/\(n)", status: 405, code: "method_not_allowed", allow: "GET, HEAD, DELETE"),
