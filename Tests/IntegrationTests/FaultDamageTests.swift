@@ -77,7 +77,7 @@ extension FaultSuite {
 
         @Test(arguments: StoredDamage.allCases)
         func verifyCatchesAndRestoreRefuses(_ damage: StoredDamage) throws {
-            let db = try ctx.sampleDatabase("damage")
+            let db = try ctx.sampleCopy("damage")
             let victim = try ctx.create(db, description: "to be damaged")
             try ctx.cluster.psql("UPDATE canary SET value = 'between the backups'", database: db)
             let other = try ctx.create(db, description: "stays intact")

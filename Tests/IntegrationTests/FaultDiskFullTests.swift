@@ -12,7 +12,7 @@ extension FaultSuite {
         deinit { ctx.remove() }
 
         @Test func dumpThatDoesNotFitFailsAndFreesWhatItWrote() throws {
-            let small = try ctx.sampleDatabase("fullsmall")
+            let small = try ctx.sampleCopy("fullsmall")
             let big = try ctx.bulkDatabase("fullbig", rows: 100_000)
             let volume = try FaultTmpfs(over: ctx, bytes: 3 << 20)
             defer { volume.unmount() }
@@ -36,7 +36,7 @@ extension FaultSuite {
         }
 
         @Test func sidecarThatCannotBeWrittenFailsAndLeavesNoOrphan() throws {
-            let db = try ctx.sampleDatabase("fullsidecar")
+            let db = try ctx.sampleCopy("fullsidecar")
             let volume = try FaultTmpfs(over: ctx, bytes: 64 << 20)
             defer { volume.unmount() }
             let older = try ctx.create(db, description: "before the inode limit")
@@ -77,7 +77,7 @@ extension FaultSuite {
         }
 
         @Test func aVolumeThatIsAlreadyFullStillRecordsTheFailure() throws {
-            let db = try ctx.sampleDatabase("fullalready")
+            let db = try ctx.sampleCopy("fullalready")
             let volume = try FaultTmpfs(over: ctx, bytes: 8 << 20)
             defer { volume.unmount() }
             let older = try ctx.create(db, description: "before the volume filled up")

@@ -26,7 +26,7 @@ extension FaultSuite {
 
         @Test func killingPgDumpAtRandomOffsetsNeverListsAPartialBackup() throws {
             var random = FaultRandom(seed: 0xD0_0D1E)
-            let db = try ctx.bulkDatabase("killdump")
+            let db = try ctx.bulkCopy("killdump")
             let invariants = ctx.invariants(db)
             let first = try ctx.create(db, description: "made before the kills")
             let fullSize = try FileTools.size(ctx.backupURL(first))
@@ -60,7 +60,7 @@ extension FaultSuite {
 
         @Test func killingPgbackupDuringCreateLeavesOnlyAStalePartialThatTheNextRunRemoves() throws {
             var random = FaultRandom(seed: 0xC4EA7E)
-            let db = try ctx.bulkDatabase("killcli")
+            let db = try ctx.bulkCopy("killcli")
             let invariants = ctx.invariants(db)
             let first = try ctx.create(db, description: "made before the kills")
             let maxOffset = try FileTools.size(ctx.backupURL(first)) * 45 / 100
@@ -125,10 +125,10 @@ extension FaultSuite {
 
         @Test func killingPgbackupOrPsqlDuringRestoreLeavesTheDatabaseUnchanged() throws {
             var random = FaultRandom(seed: 0x2E5_7012E)
-            let source = try ctx.bulkDatabase("restsrc")
+            let source = try ctx.bulkCopy("restsrc")
             let invariants = ctx.invariants(source)
             let backup = try ctx.create(source, description: "the backup being restored")
-            let target = try ctx.sampleDatabase("resttgt")
+            let target = try ctx.sampleCopy("resttgt")
             try ctx.cluster.psql("UPDATE canary SET value = 'target before restore'; CREATE TABLE only_in_target (x int)",
                                  database: target)
             let targetBefore = try ctx.cluster.normalisedDump(target)

@@ -12,7 +12,7 @@ extension FaultSuite {
         deinit { ctx.remove() }
 
         @Test func serverDownBeforeTheRunFailsEveryFrontEndLoudly() throws {
-            let db = try ctx.sampleDatabase("down")
+            let db = try ctx.sampleCopy("down")
             let older = try ctx.create(db, description: "while the server was up")
             let invariants = ctx.invariants(db)
             let before = try invariants.check()
@@ -41,7 +41,7 @@ extension FaultSuite {
         }
 
         @Test func serverStoppedMidDumpFailsTheCreateAndLeavesNothing() throws {
-            let db = try ctx.bulkDatabase("middump")
+            let db = try ctx.bulkCopy("middump")
             let invariants = ctx.invariants(db)
             let older = try ctx.create(db, description: "before the crash")
             let before = try invariants.check()
@@ -67,7 +67,7 @@ extension FaultSuite {
         }
 
         @Test func lockWaitTimeoutEndsAStuckDumpWithAClearError() throws {
-            let db = try ctx.sampleDatabase("locked")
+            let db = try ctx.sampleCopy("locked")
             let older = try ctx.create(db, description: "before the lock")
             let invariants = ctx.invariants(db)
             let before = try invariants.check()

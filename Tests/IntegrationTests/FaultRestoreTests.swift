@@ -12,7 +12,7 @@ extension FaultSuite {
         deinit { ctx.remove() }
 
         @Test func restoreOverADatabaseThatChangedSinceTheBackupMakesItEqualToTheBackup() throws {
-            let db = try ctx.sampleDatabase("drift")
+            let db = try ctx.sampleCopy("drift")
             let backup = try ctx.create(db, description: "state to go back to")
             let atBackup = try ctx.cluster.normalisedDump(db)
             // What an application does after a backup: new rows, new objects, a new large object, a deleted row.
@@ -37,7 +37,7 @@ extension FaultSuite {
         }
 
         @Test func restoreThatFailsInsidePsqlLeavesTheDatabaseUnchangedAndSaysWhy() throws {
-            let db = try ctx.sampleDatabase("psqlfail")
+            let db = try ctx.sampleCopy("psqlfail")
             let backup = try ctx.create(db, description: "the backup")
             // A view made after the backup depends on a table the dump drops and recreates: psql stops with an error
             // in the middle of the script, after the dump's first DROP statements already ran.

@@ -136,9 +136,55 @@ extension CLITestContext {
         return name
     }
 
+    /// A new database cloned from a template with the sample schema (made once per cluster): much faster than
+    /// loading the schema again.
+    func sampleCopy(_ stem: String) throws -> String {
+        try clone(FaultTemplates.shared.template("fault_sample_template", on: cluster) { name in
+            try cluster.createDatabase(name)
+            try SampleSchema.load(into: name, on: cluster)
+        }, stem)
+    }
+
+    /// Like `bulkDatabase`, cloned from a template made once per cluster.
+    func bulkCopy(_ stem: String) throws -> String {
+        try clone(FaultTemplates.shared.template("fault_bulk_template", on: cluster) { name in
+            try cluster.createDatabase(name)
+            try SampleSchema.load(into: name, on: cluster)
+            try cluster.psql(
+                """
+                CREATE TABLE bulk (id int PRIMARY KEY, a text NOT NULL, b text NOT NULL);
+                INSERT INTO bulk SELECT g, md5(g::text), md5((g * 31)::text) FROM generate_series(1, 300000) g;
+                """, database: name)
+        }, stem)
+    }
+
+    private func clone(_ template: String, _ stem: String) throws -> String {
+        let name = Self.uniqueName(stem)
+        try cluster.psql("CREATE DATABASE \"\(name)\" TEMPLATE \"\(template)\"")
+        return name
+    }
+
     /// Names of the complete backups `list --json` shows (damaged entries left out), newest first.
     func listedNames(_ database: String) throws -> [String] {
         try list(database).filter { $0["error"] == nil }.compactMap { $0["filename"] as? String }
+    }
+}
+
+/// Template databases already made, per cluster (a cluster lives as long as its suite).
+final class FaultTemplates: @unchecked Sendable {
+    static let shared = FaultTemplates()
+    private let lock = NSLock()
+    private var made: Set<String> = []
+
+    func template(_ name: String, on cluster: PostgresCluster, make: (String) throws -> Void) throws -> String {
+        lock.lock()
+        defer { lock.unlock() }
+        let key = "\(cluster.socketDir.path)#\(name)"
+        if !made.contains(key) {
+            try make(name)
+            made.insert(key)
+        }
+        return name
     }
 }
 
