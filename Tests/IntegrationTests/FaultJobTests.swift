@@ -67,6 +67,33 @@ extension FaultSuite {
             #expect(Set(after.keys) == Set([older, made ?? "?"]), "listed \(after.keys.sorted()), job made \(made ?? "nil")")
         }
 
+        @Test func jobsAndRequestsFailLoudlyWhenTheDatabaseIsUnreachable() throws {
+            let db = try ctx.sampleCopy("jobdown")
+            let older = try ctx.create(db, description: "before")
+            let invariants = ctx.invariants(db)
+            let before = try invariants.check()
+            let stack = try FaultHTTPStack(environment: ctx.environment(database: db, extra: ["POSTGRES_PORT": "1"]))
+            defer { stack.stop() }
+
+            let sync = try stack.request("POST", "/api/backups", json: #"{"description": "server unreachable"}"#)
+            #expect(sync.status == 503, "\(sync)")
+            #expect(try sync.json()["error"] as? String == "database_unreachable")
+            #expect((try sync.json()["detail"] as? String)?.contains("cannot connect to the database") == true, "\(sync)")
+
+            let (location, _) = try startJob(stack, description: "async, server unreachable")
+            let job = try finalState(stack, location)
+            #expect(job["state"] as? String == "failed", "\(job)")
+            #expect((job["error"] as? [String: Any])?["error"] as? String == "database_unreachable", "\(job)")
+
+            let status = try stack.request("GET", "/api/backups/status").json()
+            let failure = status["last_failure"] as? [String: Any]
+            #expect(failure?["operation"] as? String == "create", "\(status)")
+            #expect((failure?["message"] as? String)?.contains("cannot connect") == true, "\(status)")
+            #expect(status["healthy"] as? Bool == false)
+            #expect(try ctx.listedNames(db) == [older])
+            try invariants.check(unchanged: before)
+        }
+
         @Test func jobProcessKilledReadsAsFailedAndLeavesNothingListed() throws {
             var random = FaultRandom(seed: 0x10B_D1E5)
             let db = try ctx.bulkCopy("jobkilled")
@@ -96,10 +123,28 @@ extension FaultSuite {
             #expect(try ctx.listedNames(db) == [older])
             try invariants.check(unchanged: before)
 
-            // The next mutating request sweeps the killed job's partial file away.
-            let cleanup = try stack.request("POST", "/api/backups/cleanup", json: "{}")
-            #expect(cleanup.status == 200, "\(cleanup)")
-            #expect(ctx.partialFiles().isEmpty, "\(ctx.partialFiles())")
+            // The killed job's partial file, and an orphan dump without a sidecar, are neither downloadable nor
+            // restorable under any name.
+            let partial = try #require(ctx.partialFiles().first { $0.hasSuffix(".sql.gz") }, "no stale partial left")
+            let orphan = "backup_\(db)_20200101_000000.sql.gz"
+            try FileManager.default.copyItem(at: ctx.backupURL(older), to: ctx.backupURL(orphan))
+            defer { try? FileManager.default.removeItem(at: ctx.backupURL(orphan)) }
+            for name in [partial, orphan] {
+                for path in ["/api/backups/download/\(name)", "/api/backups/\(name)"] {
+                    let reply = try stack.request("GET", path)
+                    #expect([404, 422].contains(reply.status), "GET \(path): \(reply)")
+                    #expect(try reply.json()["success"] as? Bool == false)
+                }
+            }
+            #expect(ctx.partialFiles().contains(partial), "read-only requests must leave .partial alone")
+            // A restore is a mutating request: refused for both, and it sweeps the stale partial away.
+            for name in [partial, orphan] {
+                let reply = try stack.request("POST", "/api/backups/restore", json: #"{"backup_filename": "\#(name)"}"#)
+                #expect([404, 422].contains(reply.status), "restore \(name): \(reply)")
+                #expect(try reply.json()["success"] as? Bool == false)
+            }
+            #expect(ctx.partialFiles().isEmpty, "the next mutating request must remove stale partials: \(ctx.partialFiles())")
+            try FileManager.default.removeItem(at: ctx.backupURL(orphan))
             try invariants.check(unchanged: before)
         }
     }

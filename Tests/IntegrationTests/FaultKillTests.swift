@@ -89,7 +89,12 @@ extension FaultSuite {
                             "pg_dump \(orphanedDump) outlived the pgbackup that started it")
                 }
                 FaultProc.killLeftovers("pg_dump", database: db)
-                #expect(!ctx.partialFiles().isEmpty, "the killed run's partial file should still be in .partial")
+                let stale = ctx.partialFiles()
+                #expect(!stale.isEmpty, "the killed run's partial file should still be in .partial")
+                for name in stale {
+                    let verify = try ctx.pgbackup(["verify", name], database: db)
+                    #expect(verify.status == 2 && verify.err.contains("no backup named"), "a partial is not a backup: \(verify)")
+                }
                 try invariants.check(unchanged: before, "seed \(random.seed), pgbackup killed at \(target)")
                 // The next mutating run sweeps the stale partial away.
                 let cleanup = try ctx.pgbackup(["cleanup"], database: db)

@@ -145,15 +145,15 @@ extension CLITestContext {
         }, stem)
     }
 
-    /// Like `bulkDatabase`, cloned from a template made once per cluster.
-    func bulkCopy(_ stem: String) throws -> String {
-        try clone(FaultTemplates.shared.template("fault_bulk_template", on: cluster) { name in
+    /// Like `bulkDatabase`, cloned from a template made once per cluster and row count.
+    func bulkCopy(_ stem: String, rows: Int = 300_000) throws -> String {
+        try clone(FaultTemplates.shared.template("fault_bulk_\(rows)_template", on: cluster) { name in
             try cluster.createDatabase(name)
             try SampleSchema.load(into: name, on: cluster)
             try cluster.psql(
                 """
                 CREATE TABLE bulk (id int PRIMARY KEY, a text NOT NULL, b text NOT NULL);
-                INSERT INTO bulk SELECT g, md5(g::text), md5((g * 31)::text) FROM generate_series(1, 300000) g;
+                INSERT INTO bulk SELECT g, md5(g::text), md5((g * 31)::text) FROM generate_series(1, \(rows)) g;
                 """, database: name)
         }, stem)
     }
