@@ -63,7 +63,8 @@ public struct BackupManager: Sendable {
             .run(database: database, description: description, kind: kind, progress: progress)
     }
 
-    static func checkDescription(_ description: String) throws -> String {
+    /// Refuses descriptions over 1,000 bytes or with control characters.
+    public static func checkDescription(_ description: String) throws -> String {
         guard description.utf8.count <= 1000 else {
             throw BackupError.invalidInput("description is too long (at most 1000 bytes)")
         }
@@ -78,7 +79,7 @@ public struct BackupManager: Sendable {
         var state = RunState.load(store)
         state.lastFailure = RunState.Failure(at: clock.now(), operation: operation, message: "\(error)")
         try? state.save(store)
-        logger.error("\(operation) failed", metadata: ["error": "\(error)"])
+        logger.warning("\(operation) failed", metadata: ["error": "\(error)"])
     }
 
     // MARK: read-only

@@ -102,6 +102,20 @@ final class CLIListTests {
         #expect(verifyGood.status == 0, "\(verifyGood)")
     }
 
+    @Test func descriptionsKeepUnicodeAndQuotesButRefuseControlCharacters() throws {
+        let db = try ctx.sampleDatabase("descriptions")
+        let text = "Vor dem Upgrade 😀 \"quoted\" 'single' \\ back\\slash, 漢字 e\u{301}"
+        let name = try ctx.create(db, description: text)
+        #expect(try ctx.list(db).first?["description"] as? String == text)
+        #expect(try ctx.sidecar(name)["description"] as? String == text)
+        #expect(try ctx.pgbackup(["list"], database: db).out.contains(text))
+
+        let newline = try ctx.pgbackup(["create", "-d", "two\nlines", "--json"], database: db)
+        #expect(newline.status == 2, "\(newline)")
+        #expect(try JSON.object(newline.stdout)["error"] as? String == "invalid_input")
+        #expect(ctx.dumpFiles() == [name])
+    }
+
     @Test func emptyOrAbsentDirectoryListsNothing() throws {
         let db = try ctx.emptyDatabase("nothing")
         #expect(try ctx.list(db).isEmpty)

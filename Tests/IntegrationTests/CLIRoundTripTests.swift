@@ -54,6 +54,13 @@ final class CLIRoundTripTests {
         DumpComparison.expectEqual(dumpBefore, try ctx.cluster.normalisedDump(db), "after restore vs before create")
         // --no-safety-backup: still exactly one backup.
         #expect(ctx.dumpFiles() == [name])
+        // Whatever else pgbackup keeps there (lock, state, .partial) is private too.
+        for entry in ctx.directorySnapshot() {
+            let url = ctx.backupDir.appendingPathComponent(entry)
+            var isDirectory: ObjCBool = false
+            _ = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory)
+            #expect(try FileTools.permissions(url) == (isDirectory.boolValue ? 0o700 : 0o600), "\(entry)")
+        }
     }
 
     @Test func safetyBackupHoldsTheStateThatTheRestoreReplaced() throws {
@@ -99,6 +106,25 @@ final class CLIRoundTripTests {
         DumpComparison.expectEqual(sourceDump, try ctx.cluster.normalisedDump(target), "target vs source")
         #expect(try DatabaseFacts.read(target, on: ctx.cluster) == DatabaseFacts.read(source, on: ctx.cluster))
         DumpComparison.expectEqual(sourceDump, try ctx.cluster.normalisedDump(source), "source after the restore")
+    }
+
+    @Test func databaseWithCaseDotsDashesAndDollarRoundTrips() throws {
+        // PostgreSQL allows these; `$` is not allowed in backup names, so the name must be made safe.
+        let db = CLITestContext.uniqueName("Pay$Roll-v1.2")
+        try ctx.cluster.createDatabase(db)
+        try SampleSchema.load(into: db, on: ctx.cluster)
+        let dumpBefore = try ctx.cluster.normalisedDump(db)
+        let result = try ctx.pgbackup(["create", "--json"], database: db)
+        try #require(result.status == 0, "\(result)")
+        let backup = try #require(try JSON.object(result.stdout)["backup"] as? [String: Any])
+        let name = try #require(backup["filename"] as? String)
+        #expect(BackupName.isValid(name), "\(name)")
+        #expect(backup["database"] as? String == db)
+
+        try ctx.cluster.psql(Self.changes, database: db)
+        let restore = try ctx.pgbackup(["restore", name, "--yes", "--no-safety-backup"], database: db)
+        try #require(restore.status == 0, "\(restore)")
+        DumpComparison.expectEqual(dumpBefore, try ctx.cluster.normalisedDump(db), "after restore")
     }
 
     @Test func restoreIntoAMissingDatabaseFailsCleanly() throws {

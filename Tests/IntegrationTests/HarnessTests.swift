@@ -50,6 +50,18 @@ struct ProcessRunnerTests {
         #expect(result.status == 128 + SIGTERM)
     }
 
+    @Test func commandLineSamplerSeesASecretOnACommandLine() throws {
+        let secret = "sampler-secret-\(UUID().uuidString)"
+        let sampler = CommandLineSampler(secret: secret)
+        // sh's $0 is the secret: it sits in /proc/PID/cmdline for the second the child sleeps.
+        let result = try ProcessRunner.run("/bin/sh", ["-c", "sleep 1", secret])
+        let seen = sampler.stop()
+        #expect(result.status == 0)
+        #expect(seen.programs.contains("sh"))
+        #expect(seen.leaks.contains { $0.contains(secret) })
+        #expect(seen.rounds > 10)
+    }
+
     @Test func findsTheProductBinariesNextToTheTestExecutable() throws {
         for name in ["pgbackup", "pgbackup-fcgi", "pgbackup-scheduler"] {
             let path = try Binaries.path(name)

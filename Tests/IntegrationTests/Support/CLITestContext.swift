@@ -13,7 +13,8 @@ final class CLITestContext: @unchecked Sendable {
     init() throws {
         cluster = try SharedCluster.require()
         scratch = try TempDirectory(prefix: "cli")
-        backupDir = scratch.appending("backups")
+        // A space in the path, so every test also proves paths are never split or shell-quoted.
+        backupDir = scratch.appending("backup dir")
         envFile = scratch.appending("empty.env")
         home = scratch.appending("home")
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
@@ -108,6 +109,14 @@ final class CLITestContext: @unchecked Sendable {
     /// Everything in BACKUP_DIR and .partial, for "nothing changed" assertions.
     func directorySnapshot() -> [String] {
         FileTools.names(in: backupDir) + FileTools.names(in: backupDir.appendingPathComponent(".partial")).map { ".partial/" + $0 }
+    }
+
+    /// Moves a backup's `created_at` into the past, as if it had been made `days` ago (retention and
+    /// health read the sidecar, never file times).
+    func ageBackup(_ name: String, days: Double) throws {
+        var metadata = try sidecar(name)
+        metadata["created_at"] = TimeText.iso8601(Date().addingTimeInterval(-days * 86_400))
+        try JSON.write(metadata, to: sidecarURL(name))
     }
 
     func sidecar(_ name: String) throws -> [String: Any] {

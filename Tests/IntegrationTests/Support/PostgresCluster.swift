@@ -147,14 +147,16 @@ final class PostgresCluster: @unchecked Sendable {
             environment: libpqEnvironment(), stdin: script, timeout: .seconds(300))
     }
 
-    /// Starts a psql session that holds an ACCESS EXCLUSIVE lock on `table` for `seconds`, and returns once
-    /// the lock is granted. A pg_dump started meanwhile waits for it: a dump that reliably takes that long.
-    func holdTableLock(_ table: String, in database: String, seconds: Int) throws -> RunningProcess {
+    /// Starts a psql session that holds an ACCESS EXCLUSIVE lock on `table` for up to `seconds`, and returns
+    /// once the lock is granted. A pg_dump started meanwhile waits for it: a dump that reliably takes that
+    /// long, or until `release()`.
+    func holdTableLock(_ table: String, in database: String, seconds: Int) throws -> TableLock {
         let marker = "holdlock_\(UUID().uuidString.prefix(8))"
         let sql = "SET application_name = '\(marker)'; BEGIN; LOCK TABLE \(table) IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(\(seconds)); COMMIT;"
         let session = try RunningProcess(
             psqlPath, ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", database, "-f", "-"],
             environment: libpqEnvironment(), stdin: Data(sql.utf8))
+        let lock = TableLock(cluster: self, session: session, applicationName: marker)
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             let granted = try psql(
@@ -163,11 +165,11 @@ final class PostgresCluster: @unchecked Sendable {
                 WHERE a.application_name = '\(marker)' AND l.mode = 'AccessExclusiveLock' AND l.granted
                   AND l.relation = '\(table)'::regclass
                 """, database: database)
-            if granted != "0" { return session }
+            if granted != "0" { return lock }
             if !session.isRunning { throw HarnessError.commandFailed("lock session", session.wait()) }
             usleep(20_000)
         }
-        session.signal(SIGKILL)
+        lock.release()
         throw HarnessError.setup("the lock on \(table) was not granted within 30 s")
     }
 
@@ -191,5 +193,27 @@ final class PostgresCluster: @unchecked Sendable {
     /// The dump with what legitimately differs between two dumps of equal data removed.
     func normalisedDump(_ database: String) throws -> String {
         DumpComparison.normalise(try dump(database))
+    }
+}
+
+/// A table lock held by a psql session of the harness.
+final class TableLock: @unchecked Sendable {
+    private let cluster: PostgresCluster
+    private let session: RunningProcess
+    private let applicationName: String
+
+    init(cluster: PostgresCluster, session: RunningProcess, applicationName: String) {
+        self.cluster = cluster
+        self.session = session
+        self.applicationName = applicationName
+    }
+
+    /// Ends the session's backend (which releases the lock at once) and reaps psql. Safe to call twice.
+    func release() {
+        if session.isRunning {
+            _ = try? cluster.psql(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '\(applicationName)'")
+        }
+        _ = session.wait(timeout: .seconds(10))
     }
 }

@@ -1,36 +1,5 @@
 import Foundation
 
-/// What a finished child process left behind.
-struct ProcessResult: Sendable, CustomStringConvertible {
-    /// The exit code, or 128 + the signal number when a signal ended the child (as a shell reports it).
-    var status: Int32
-    /// The signal that ended the child, if one did.
-    var signal: Int32?
-    var stdout: Data
-    var stderr: Data
-    var timedOut: Bool
-
-    var out: String { String(decoding: stdout, as: UTF8.self) }
-    var err: String { String(decoding: stderr, as: UTF8.self) }
-    /// stdout and stderr together, for assertions that do not care which stream a message went to.
-    var combined: String { out + "\n" + err }
-
-    var description: String {
-        let tail = { (text: String) in text.count > 4_000 ? "…" + String(text.suffix(4_000)) : text }
-        return "exit \(status)\(timedOut ? " (killed after timeout)" : "")\n--- stdout ---\n\(tail(out))\n--- stderr ---\n\(tail(err))"
-    }
-}
-
-enum ProcessRunnerError: Error, CustomStringConvertible {
-    case cannotStart(String, Int32)
-
-    var description: String {
-        switch self {
-        case .cannotStart(let path, let code): "cannot start \(path): \(String(cString: strerror(code)))"
-        }
-    }
-}
-
 /// Thread-safe accumulator for one pipe's bytes.
 private final class Collected: @unchecked Sendable {
     private let lock = NSLock()
@@ -259,23 +228,17 @@ enum ProcessRunner {
         return nil
     }
 
-    /// Like `which`, but a missing tool is a test-setup error that says what is missing.
+    /// Like `which`, but also looks in Debian's versioned PostgreSQL directories (initdb and pg_ctl are
+    /// not on PATH there), newest version first; a missing tool is a setup error that names it.
     static func tool(_ name: String) throws -> String {
-        guard let path = which(name) else { throw HarnessError.missingTool(name) }
-        return path
-    }
-}
-
-enum HarnessError: Error, CustomStringConvertible {
-    case missingTool(String)
-    case commandFailed(String, ProcessResult)
-    case setup(String)
-
-    var description: String {
-        switch self {
-        case .missingTool(let name): "\(name) is not installed or not on PATH"
-        case .commandFailed(let what, let result): "\(what) failed: \(result)"
-        case .setup(let message): message
+        if let path = which(name) { return path }
+        let root = "/usr/lib/postgresql"
+        let versions = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [])
+            .sorted { (Int($0) ?? 0) > (Int($1) ?? 0) }
+        for version in versions {
+            let candidate = "\(root)/\(version)/bin/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }
+        throw HarnessError.missingTool(name)
     }
 }
