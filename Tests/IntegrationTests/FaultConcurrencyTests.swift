@@ -43,10 +43,7 @@ extension FaultSuite {
             let before = try invariants.check()
             // Whoever wins waits for this lock inside pg_dump, so all ten surely overlap.
             let locker = try ctx.cluster.holdTableLock("orders", in: db, seconds: 5)
-            defer {
-                locker.signal(SIGKILL)
-                _ = locker.wait(timeout: .seconds(10))
-            }
+            defer { locker.release() }
 
             let outcomes = OutcomeBox()
             let group = DispatchGroup()

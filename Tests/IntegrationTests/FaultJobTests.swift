@@ -40,10 +40,7 @@ extension FaultSuite {
             let before = try invariants.check()
             // The job's pg_dump waits for this lock, so the job is surely mid-way when the responder dies.
             let locker = try ctx.cluster.holdTableLock("bulk", in: db, seconds: 3)
-            defer {
-                locker.signal(SIGKILL)
-                _ = locker.wait(timeout: .seconds(10))
-            }
+            defer { locker.release() }
 
             let (location, jobPID) = try startJob(stack, description: "outlives the responder")
             #expect(FaultProc.waitUntil(timeout: 30) { !FaultProc.postgresClients("pg_dump", database: db).isEmpty },

@@ -72,10 +72,7 @@ extension FaultSuite {
             let invariants = ctx.invariants(db)
             let before = try invariants.check()
             let locker = try ctx.cluster.holdTableLock("orders", in: db, seconds: 120)
-            defer {
-                locker.signal(SIGKILL)
-                _ = locker.wait(timeout: .seconds(10))
-            }
+            defer { locker.release() }
 
             let started = Date()
             let result = try ctx.pgbackup(["create", "-d", "waits for a lock"], database: db,
