@@ -60,12 +60,20 @@ public final class BackupLock: @unchecked Sendable {
         defer { close(fd) }
         var probe = request(F_WRLCK)
         guard fcntl(fd, PGB_F_OFD_GETLK, &probe) == 0, probe.l_type != Int16(F_UNLCK) else { return nil }
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        let count = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
-        guard count > 0, let json = try? JSON.parse(Array(buffer[0..<count])),
-              let operation = json["operation"]?.stringValue, let pid = json["pid"]?.int64Value,
-              let since = json["since"]?.stringValue.flatMap(Timestamp.parse)
-        else { return LockHolder(operation: "unknown", pid: 0, since: Date(timeIntervalSince1970: 0)) }
-        return LockHolder(operation: operation, pid: Int32(pid), since: since)
+        // The holder writes its name just after taking the lock: a reader that comes in between gets an empty
+        // file, so look again for a moment before calling the holder unknown.
+        for attempt in 0..<40 {
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let count = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+            if count > 0, let json = try? JSON.parse(Array(buffer[0..<count])),
+               let operation = json["operation"]?.stringValue, let pid = json["pid"]?.int64Value,
+               let since = json["since"]?.stringValue.flatMap(Timestamp.parse) {
+                return LockHolder(operation: operation, pid: Int32(pid), since: since)
+            }
+            var again = request(F_WRLCK)
+            guard fcntl(fd, PGB_F_OFD_GETLK, &again) == 0, again.l_type != Int16(F_UNLCK) else { return nil }
+            if attempt < 39 { usleep(5_000) }
+        }
+        return LockHolder(operation: "unknown", pid: 0, since: Date(timeIntervalSince1970: 0))
     }
 }
