@@ -115,13 +115,28 @@ final class FaultHTTPStack: @unchecked Sendable {
         return result
     }
 
-    /// Stops the responder and nginx; safe to call twice.
+    /// Stops the responder, nginx and any job the responder left running, and removes the stack's files; safe to
+    /// call twice.
     func stop() {
         stopResponder()
-        var env = RunningProcess.baseEnvironment(home: root.path)
-        env["PGBACKUP_HTTP_PASSWORD"] = password
         let script = Self.repositoryRoot.appendingPathComponent("nginx/local.sh").path
-        _ = try? ProcessRunner.run("/bin/bash", [script, "stop", nginxDir.path], environment: env, timeout: .seconds(30))
+        _ = try? ProcessRunner.run("/bin/bash", [script, "stop", nginxDir.path],
+                                   environment: RunningProcess.baseEnvironment(home: root.path), timeout: .seconds(30))
+        killDetachedJobs()
+        root.remove()
+    }
+
+    /// Jobs run in their own session and outlive the responder by design; a test must not leave one running.
+    private func killDetachedJobs() {
+        guard let backupDir = responderEnvironment["BACKUP_DIR"] else { return }
+        let jobs = URL(fileURLWithPath: backupDir).appendingPathComponent(".jobs")
+        for name in FileTools.names(in: jobs) where name.hasSuffix(".json") {
+            guard let job = try? JSON.object(Data(contentsOf: jobs.appendingPathComponent(name))),
+                  let pid = JSON.int(job["pid"]), pid > 1,
+                  let argv = FaultProc.commandLine(pid_t(pid)), argv.range(of: Data("--run-job".utf8)) != nil
+            else { continue }
+            kill(pid_t(pid), SIGKILL)
+        }
     }
 
     /// nginx's access and error logs.
