@@ -41,7 +41,11 @@ public struct BackupManager: Sendable {
         }
         var state = RunState.load(store)
         state.lastSuccessAt = metadata.createdAt
-        try? state.save(store)
+        do {
+            try state.save(store)
+        } catch {
+            logger.error("could not record the success for status", metadata: ["error": "\(error)"])
+        }
         logger.info("backup committed", metadata: [
             "filename": "\(metadata.filename)", "size_mb": "\(metadata.sizeMB)",
             "seconds": "\(metadata.durationSeconds ?? 0)"])
@@ -78,7 +82,11 @@ public struct BackupManager: Sendable {
         if case .operationInProgress? = error as? BackupError { return }
         var state = RunState.load(store)
         state.lastFailure = RunState.Failure(at: clock.now(), operation: operation, message: "\(error)")
-        try? state.save(store)
+        do {
+            try state.save(store)
+        } catch {
+            logger.error("could not record the failure for status", metadata: ["error": "\(error)"])
+        }
         logger.warning("\(operation) failed", metadata: ["error": "\(error)"])
     }
 

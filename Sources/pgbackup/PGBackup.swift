@@ -12,6 +12,13 @@ struct PGBackup: ParsableCommand {
 
     static func main() {
         signal(SIGPIPE, SIG_IGN)
+        // Swift repairs invalid UTF-8 in arguments silently; refuse it instead of storing a changed value.
+        for index in 1..<Int(CommandLine.argc) {
+            if let raw = CommandLine.unsafeArgv[index], String(validatingCString: raw) == nil {
+                FileHandle.standardError.write(Data("❌ Error: argument \(index) is not valid UTF-8\n".utf8))
+                Foundation.exit(2)
+            }
+        }
         do {
             var command = try parseAsRoot(hoistingCommonOptions(Array(CommandLine.arguments.dropFirst())))
             try command.run()
