@@ -57,11 +57,16 @@ let package = Package(
         .executableTarget(name: "fcgi-echo", dependencies: ["FastCGI"]),
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI", "fcgi-echo"]),
         .testTarget(name: "BackupCoreTests", dependencies: ["BackupCore"]),
-        .testTarget(name: "BackupAPITests", dependencies: ["BackupAPI", "BackupCore"]),
+        .testTarget(
+            name: "BackupAPITests",
+            dependencies: ["BackupAPI", "BackupCore", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(
             name: "IntegrationTests",
             // Depending on the executables makes `swift test` build them; the tests run them as a user would.
             dependencies: ["pgbackup", "pgbackup-fcgi", "pgbackup-scheduler"]
         ),
+        // deploy/: systemd units, install.sh and quickstart.sh, checked with the real tools.
+        .testTarget(name: "DeployTests"),
     ]
 )

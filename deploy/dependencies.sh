@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages and the Python tool that building, running and testing pgbackup need.
-# Idempotent; used by .ci/run and deploy/quickstart.sh. Needs root (or sudo).
+# Idempotent; used by .ci/run (the quick start installs only what it needs itself). Needs root (or sudo).
 set -euo pipefail
 
 packages=(
@@ -8,7 +8,7 @@ packages=(
     postgresql-15 postgresql-client-15           # pg_dump/psql, and a server for tests and the quick start
     nginx-light openssl apache2-utils            # TLS + basic auth in front of the responder
     spawn-fcgi curl wrk pigz time procps psmisc  # tests and benchmark
-    shellcheck
+    shellcheck systemd util-linux
 )
 
 sudo_cmd=()

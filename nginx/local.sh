@@ -171,6 +171,19 @@ check_worker_access() {
         die "nginx workers ($worker_user) cannot reach $socket_dir: make it and its parents traversable"
 }
 
+# The daemonised nginx must not keep descriptors this script inherited (a caller's pipes, the socket
+# Foundation.Process watches to learn that its child exited): whoever waits for them to close would
+# wait as long as nginx runs.
+close_inherited_fds() {
+    local fd
+    for fd in /proc/self/fd/*; do
+        fd=${fd##*/}
+        if ((fd > 2)); then
+            eval "exec ${fd}>&-"
+        fi
+    done
+}
+
 wait_for_port() {
     local dir=$1 port=$2 i
     for ((i = 0; i < 100; i++)); do
@@ -216,7 +229,9 @@ start() {
 
     local output
     output=$(nginx -t -q -p "$dir/" -c "$dir/nginx.conf" 2>&1) || die "nginx -t failed: $output"
-    output=$(nginx -p "$dir/" -c "$dir/nginx.conf" 2>&1) || die "nginx did not start: $output"
+    if ! (close_inherited_fds && exec nginx -p "$dir/" -c "$dir/nginx.conf") </dev/null >"$dir/start.log" 2>&1; then
+        die "nginx did not start: $(<"$dir/start.log")"
+    fi
     wait_for_port "$dir" "$port"
 }
 

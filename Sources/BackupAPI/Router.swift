@@ -29,7 +29,7 @@ public struct Router: Sendable {
 
         var allowed: [String] {
             switch self {
-            case .collection: ["GET", "POST"]
+            case .collection: ["GET", "HEAD", "POST"]
             case .status, .job, .download: ["GET", "HEAD"]
             case .cleanup, .restore, .verify: ["POST"]
             case .backup: ["GET", "HEAD", "DELETE"]
@@ -128,14 +128,16 @@ public struct Router: Sendable {
 
     private func dispatch(_ route: Route, _ request: APIRequest) throws -> APIResponse {
         let user = request.remoteUser
-        let async = request.prefer?.lowercased().split(separator: ",")
-            .contains { $0.trimmingCharacters(in: .whitespaces) == "respond-async" } ?? false
+        // `Prefer: respond-async; wait=5, foo` — only each preference's first token counts.
+        let async = request.prefer?.lowercased().split(separator: ",").contains {
+            $0.split(separator: ";").first?.trimmingCharacters(in: .whitespaces) == "respond-async"
+        } ?? false
         switch (route, request.method) {
-        case (.collection, "GET"):
+        case (.collection, "GET"), (.collection, "HEAD"):
             return .json(200, .array(try manager.list().entries.map(\.json)))
         case (.collection, _):
             let body = try RequestBody(request, allowed: ["description": .string])
-            let description = try body.string("description") ?? "Manual backup"
+            let description = try BackupManager.checkDescription(try body.string("description") ?? "Manual backup")
             if async { return try accepted(jobs.start(.create(description: description), user: user)) }
             let metadata = try manager.create(description: description, kind: .manual, user: user ?? "-")
             return .json(201, .object([("success", .bool(true)), ("message", .string("Backup created successfully")),
@@ -168,6 +170,11 @@ public struct Router: Sendable {
             let target = try body.string("target_database")
             let safety = try body.bool("safety_backup") ?? true
             if async {
+                // Check what can be checked now, so a bad request is a 4xx, not a failed job.
+                _ = try manager.info(name)
+                if let target, let problem = DatabaseName.problem(target) {
+                    throw BackupError.invalidInput("invalid target database: \(problem)")
+                }
                 return try accepted(jobs.start(.restore(filename: name, targetDatabase: target, safetyBackup: safety),
                                                user: user))
             }

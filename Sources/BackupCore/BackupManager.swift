@@ -41,7 +41,11 @@ public struct BackupManager: Sendable {
         }
         var state = RunState.load(store)
         state.lastSuccessAt = metadata.createdAt
-        try? state.save(store)
+        do {
+            try state.save(store)
+        } catch {
+            logger.error("could not record the success for status", metadata: ["error": "\(error)"])
+        }
         logger.info("backup committed", metadata: [
             "filename": "\(metadata.filename)", "size_mb": "\(metadata.sizeMB)",
             "seconds": "\(metadata.durationSeconds ?? 0)"])
@@ -63,7 +67,8 @@ public struct BackupManager: Sendable {
             .run(database: database, description: description, kind: kind, progress: progress)
     }
 
-    static func checkDescription(_ description: String) throws -> String {
+    /// Refuses descriptions over 1,000 bytes or with control characters.
+    public static func checkDescription(_ description: String) throws -> String {
         guard description.utf8.count <= 1000 else {
             throw BackupError.invalidInput("description is too long (at most 1000 bytes)")
         }
@@ -77,8 +82,12 @@ public struct BackupManager: Sendable {
         if case .operationInProgress? = error as? BackupError { return }
         var state = RunState.load(store)
         state.lastFailure = RunState.Failure(at: clock.now(), operation: operation, message: "\(error)")
-        try? state.save(store)
-        logger.error("\(operation) failed", metadata: ["error": "\(error)"])
+        do {
+            try state.save(store)
+        } catch {
+            logger.error("could not record the failure for status", metadata: ["error": "\(error)"])
+        }
+        logger.warning("\(operation) failed", metadata: ["error": "\(error)"])
     }
 
     // MARK: read-only

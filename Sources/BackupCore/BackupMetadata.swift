@@ -97,6 +97,16 @@ public struct BackupMetadata: Sendable, Equatable {
             guard let number = value.int64Value, number >= 0 else { throw SidecarError("field '\(key)' is not a whole number") }
             return number
         }
+        func optionalBool(_ key: String) throws -> Bool? {
+            guard let value = root[key], !value.isNull else { return nil }
+            guard let flag = value.boolValue else { throw SidecarError("field '\(key)' is not a boolean") }
+            return flag
+        }
+        func optionalDouble(_ key: String) throws -> Double? {
+            guard let value = root[key], !value.isNull else { return nil }
+            guard let number = value.doubleValue, number >= 0 else { throw SidecarError("field '\(key)' is not a number") }
+            return number
+        }
         let created = try string("created_at")
         guard let createdAt = Timestamp.parse(created) else { throw SidecarError("field 'created_at' is not a date") }
         guard let size = try optionalInt("size_bytes") else { throw SidecarError("field 'size_bytes' is missing") }
@@ -115,10 +125,10 @@ public struct BackupMetadata: Sendable, Equatable {
             database: try optionalString("database") ?? "",
             sizeBytes: size,
             description: try optionalString("description") ?? "",
-            compressed: root["compressed"]?.boolValue ?? true,
+            compressed: try optionalBool("compressed") ?? true,
             sha256: try optionalString("sha256"),
             uncompressedBytes: try optionalInt("uncompressed_bytes"),
-            durationSeconds: root["duration_seconds"]?.doubleValue,
+            durationSeconds: try optionalDouble("duration_seconds"),
             kind: kind,
             pgDumpVersion: try optionalString("pg_dump_version"),
             serverVersion: try optionalString("server_version"),

@@ -97,32 +97,51 @@ public enum Timestamp {
             Int(t.tm_hour), Int(t.tm_min), Int(t.tm_sec), micros)
     }
 
-    /// Parses `created_at` as written by us or by the seed's tool (no zone means UTC; fraction optional).
+    /// Parses `created_at` as written by us or by the seed's tool: `YYYY-MM-DDTHH:MM:SS[.f{1,9}][Z|+00:00]`
+    /// (no zone means UTC). Anything else, including an impossible date, is nil.
     public static func parse(_ text: String) -> Date? {
-        var body = Substring(text)
-        if body.hasSuffix("Z") { body = body.dropLast() } else if body.hasSuffix("+00:00") { body = body.dropLast(6) }
-        let parts = body.split(separator: "T")
-        guard parts.count == 2 else { return nil }
-        let date = parts[0].split(separator: "-").compactMap { Int($0) }
-        let timeAndFraction = parts[1].split(separator: ".", maxSplits: 1)
-        let time = timeAndFraction[0].split(separator: ":").compactMap { Int($0) }
-        guard date.count == 3, time.count == 3 else { return nil }
-        var t = tm()
-        t.tm_year = Int32(date[0] - 1900)
-        t.tm_mon = Int32(date[1] - 1)
-        t.tm_mday = Int32(date[2])
-        t.tm_hour = Int32(time[0])
-        t.tm_min = Int32(time[1])
-        t.tm_sec = Int32(time[2])
-        guard (1...12).contains(date[1]), (1...31).contains(date[2]), (0...23).contains(time[0]),
-            (0...59).contains(time[1]), (0...60).contains(time[2])
-        else { return nil }
-        let seconds = timegm(&t)
-        var fraction = 0.0
-        if timeAndFraction.count == 2 {
-            guard let value = Double("0." + timeAndFraction[1]) else { return nil }
-            fraction = value
+        var bytes = Array(text.utf8)
+        if bytes.last == UInt8(ascii: "Z") {
+            bytes.removeLast()
+        } else if bytes.count > 6, bytes.suffix(6).elementsEqual("+00:00".utf8) {
+            bytes.removeLast(6)
         }
+        guard bytes.count >= 19 else { return nil }
+        func number(_ range: Range<Int>) -> Int? {
+            var value = 0
+            for byte in bytes[range] {
+                guard (0x30...0x39).contains(byte) else { return nil }
+                value = value * 10 + Int(byte - 0x30)
+            }
+            return value
+        }
+        let separators: [(Int, UInt8)] = [(4, 0x2d), (7, 0x2d), (10, 0x54), (13, 0x3a), (16, 0x3a)]
+        guard separators.allSatisfy({ bytes[$0.0] == $0.1 }),
+              let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
+              let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
+              (1970...9999).contains(year), (1...12).contains(month), (1...31).contains(day), hour <= 23,
+              minute <= 59, second <= 59
+        else { return nil }
+        var fraction = 0.0
+        if bytes.count > 19 {
+            let digits = bytes.count - 20
+            guard bytes[19] == UInt8(ascii: "."), (1...9).contains(digits), let value = number(20..<bytes.count) else {
+                return nil
+            }
+            fraction = Double(value) / pow(10, Double(digits))
+        }
+        var parts = tm()
+        parts.tm_year = Int32(year - 1900)
+        parts.tm_mon = Int32(month - 1)
+        parts.tm_mday = Int32(day)
+        parts.tm_hour = Int32(hour)
+        parts.tm_min = Int32(minute)
+        parts.tm_sec = Int32(second)
+        var seconds = timegm(&parts)
+        // timegm rolls Feb 31 over to March: read the result back and refuse a date that moved.
+        var check = tm()
+        gmtime_r(&seconds, &check)
+        guard Int(check.tm_mday) == day, Int(check.tm_mon) == month - 1 else { return nil }
         return Date(timeIntervalSince1970: Double(seconds) + fraction)
     }
 }

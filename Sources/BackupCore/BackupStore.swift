@@ -20,12 +20,17 @@ public struct BackupStore: Sendable {
     func prepare() throws {
         try FileSystem.makeDirectory(directory)
         try FileSystem.makeDirectory(partialDirectory)
+        try FileSystem.makeDirectory(jobsDirectory)
     }
 
     func lock(_ operation: String, now: Date) throws -> BackupLock {
         try prepare()
         let lock = try BackupLock.acquire(path: lockPath, operation: operation, now: now)
         removeStalePartials()
+        // A state file that already exists can still be rewritten in place when the volume fills up.
+        if !FileSystem.exists(statePath) {
+            try? FileSystem.writeAtomically(Array("{}".utf8), to: statePath, tempDirectory: partialDirectory)
+        }
         return lock
     }
 

@@ -82,7 +82,11 @@ struct CreateOperation {
         throttle.report(trailer.byteCount, force: true)
         let stderr = tools.redact(child.stderrText().trimmingCharacters(in: .whitespacesAndNewlines))
         guard status == 0 else {
-            throw BackupError.dumpFailed(stderr.isEmpty ? "pg_dump \(ChildProcess.describe(status))" : stderr)
+            var message = stderr.isEmpty ? "pg_dump \(ChildProcess.describe(status))" : stderr
+            if stderr.contains("LOCK TABLE") && stderr.contains("timeout") {
+                message += " (a table stayed locked longer than BACKUP_LOCK_WAIT_TIMEOUT=\(tools.lockWaitTimeoutSeconds)s)"
+            }
+            throw BackupError.dumpFailed(message)
         }
         if let problem = trailer.problem { throw BackupError.dumpFailed(problem) }
 

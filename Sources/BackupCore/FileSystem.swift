@@ -67,6 +67,16 @@ enum FileSystem {
         try fsyncPath((path as NSString).deletingLastPathComponent, directory: true)
     }
 
+    /// Overwrites a small existing file in place: no new inode, so it works on a full volume where
+    /// `writeAtomically` cannot create its temp file. Not atomic; used only as that fallback.
+    static func overwriteInPlace(_ bytes: [UInt8], at path: String) throws {
+        let fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { throw fail(path) }
+        defer { close(fd) }
+        let written = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        guard written == bytes.count, ftruncate(fd, off_t(bytes.count)) == 0, fsync(fd) == 0 else { throw fail(path) }
+    }
+
     /// Reads a small file (sidecars, state) without following a symlink; nil when absent.
     static func readSmallFile(_ path: String, limit: Int = 1 << 20) throws -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
@@ -90,9 +100,15 @@ enum FileSystem {
         return result
     }
 
-    /// Names in a directory (no `.`/`..`).
+    /// Names in a directory (no `.`/`..`). A symlink in place of the directory is refused, never followed.
     static func list(_ path: String) throws -> [String] {
-        guard let dir = opendir(path) else { throw fail(path) }
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { throw fail(path) }
+        guard let dir = fdopendir(fd) else {
+            let code = errno
+            close(fd)
+            throw fail(path, code)
+        }
         defer { closedir(dir) }
         var names: [String] = []
         while let entry = readdir(dir) {

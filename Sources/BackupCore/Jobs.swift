@@ -97,6 +97,7 @@ public struct JobRunner: Sendable {
     private var store: BackupStore { manager.store }
 
     private func path(_ id: String) -> String { "\(store.jobsDirectory)/\(id).json" }
+    private func pidPath(_ id: String) -> String { "\(store.jobsDirectory)/\(id).pid" }
 
     func save(_ job: Job) throws {
         try FileSystem.makeDirectory(store.jobsDirectory)
@@ -111,6 +112,9 @@ public struct JobRunner: Sendable {
         guard let json = try? JSON.parse(bytes), var job = Job.parse(json) else {
             throw BackupError.io(path: path(id), message: "the job file is damaged")
         }
+        if job.pid == nil, let text = try? FileSystem.readSmallFile(pidPath(id)) {
+            job.pid = Int32(String(decoding: text, as: UTF8.self))
+        }
         if job.state == .running || job.state == .queued, let pid = job.pid, kill(pid, 0) != 0, errno == ESRCH {
             job.state = .failed
             job.error = BackupError.io(path: "job \(id)", message: "the job's process ended before finishing").json
@@ -118,8 +122,9 @@ public struct JobRunner: Sendable {
         return job
     }
 
-    /// Records the job and starts a detached process (own session) to run it. Fails fast with
-    /// `operationInProgress` when another operation already holds the lock.
+    /// Records the job and starts a detached process (own session) to run it, then waits (up to 10 s) until
+    /// that process holds the lock. So two requests at once get one 202 and one 409, never two 202s of which one
+    /// fails later.
     public func start(_ operation: Job.Operation, user: String?) throws -> Job {
         if let holder = store.lockHolder { throw BackupError.operationInProgress(holder) }
         try store.prepare()
@@ -134,10 +139,30 @@ public struct JobRunner: Sendable {
                               environment: ProcessInfo.processInfo.environment)
         let child = try ChildProcess(command, newSession: true)
         job.pid = child.pid
-        try save(job)
+        // The child owns the job file from now on; its pid goes beside it so a job whose process died before
+        // writing anything is still reported as failed.
+        try? FileSystem.writeAtomically(Array(String(child.pid).utf8), to: pidPath(id), tempDirectory: store.jobsDirectory)
         // Reap it without blocking this thread, so no zombie is left while the responder lives.
         Thread.detachNewThread { child.wait() }
-        return job
+        return try waitUntilStarted(job)
+    }
+
+    private func waitUntilStarted(_ job: Job) throws -> Job {
+        for _ in 0..<1000 {
+            if let holder = store.lockHolder, holder.pid == job.pid {
+                return (try? read(job.id)) ?? job
+            }
+            if let current = try? read(job.id), current.state == .succeeded || current.state == .failed {
+                if current.state == .failed, current.error?["error"]?.stringValue == "operation_in_progress" {
+                    unlink(path(job.id))
+                    unlink(pidPath(job.id))
+                    throw BackupError.operationInProgress(store.lockHolder)
+                }
+                return current
+            }
+            usleep(10_000)
+        }
+        return (try? read(job.id)) ?? job
     }
 
     /// Job files are small but would pile up forever; finished ones older than `age` seconds go.
@@ -150,6 +175,7 @@ public struct JobRunner: Sendable {
                   job.updatedAt < cutoff
             else { continue }
             unlink(path(id))
+            unlink(pidPath(id))
         }
     }
 

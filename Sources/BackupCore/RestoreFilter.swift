@@ -4,14 +4,20 @@ import Foundation
 /// data in its own `BEGIN;` … `COMMIT;`, which would commit our outer transaction half-way. Those two lines are
 /// commented out, but only inside the large-object section and never inside COPY data; everything else passes
 /// through byte for byte. Long lines stream through without being held.
+///
+/// Sections are recognised only by pg_dump's own header (`--`, then `-- Name: …; Type: X; …` or
+/// `-- Data for Name: …`), and COPY data only inside a `TABLE DATA` section, so look-alike lines inside a
+/// function body change nothing.
 struct RestoreFilter {
     private static let holdLimit = 4096
     private var line: [UInt8] = []
     private var overflowing = false
     private var overflowStartsWithCopy = false
     private var recentTail: [UInt8] = []
+    private enum Section { case other, tableData, largeObjects }
     private var inCopy = false
-    private var inLargeObjects = false
+    private var section = Section.other
+    private var previousLineWasDashes = false
     /// Lines commented out so far.
     private(set) var neutralised = 0
 
@@ -28,7 +34,7 @@ struct RestoreFilter {
             } else if line.count + segment.count <= Self.holdLimit {
                 line.append(contentsOf: segment)
             } else {
-                overflowStartsWithCopy = line.starts(with: Self.copyPrefix)
+                overflowStartsWithCopy = (line + segment.prefix(Self.copyPrefix.count)).starts(with: Self.copyPrefix)
                 try line.withUnsafeBytes { try emit($0) }
                 try emit(segment)
                 recentTail = Array(line.suffix(16))
@@ -61,6 +67,7 @@ struct RestoreFilter {
     private static let begin = Array("BEGIN;".utf8)
     private static let commit = Array("COMMIT;".utf8)
     private static let newline: [UInt8] = [0x0a]
+    private static let dashes = Array("--".utf8)
 
     private mutating func endLine(emit: (UnsafeRawBufferPointer) throws -> Void) throws {
         defer {
@@ -69,25 +76,37 @@ struct RestoreFilter {
             recentTail.removeAll(keepingCapacity: true)
         }
         if overflowing {
-            if !inCopy, overflowStartsWithCopy, recentTail.suffix(Self.copySuffix.count).elementsEqual(Self.copySuffix) {
+            if !inCopy, section == .tableData, overflowStartsWithCopy,
+               recentTail.suffix(Self.copySuffix.count).elementsEqual(Self.copySuffix) {
                 inCopy = true
             }
+            previousLineWasDashes = false
             try Self.newline.withUnsafeBytes { try emit($0) }
             return
         }
         var replacement: [UInt8]?
+        let dashes = line == Self.dashes
         if inCopy {
             if line == Self.endOfCopy { inCopy = false }
-        } else if line.starts(with: Self.copyPrefix), line.suffix(Self.copySuffix.count).elementsEqual(Self.copySuffix) {
+        } else if section == .tableData, line.starts(with: Self.copyPrefix),
+                  line.suffix(Self.copySuffix.count).elementsEqual(Self.copySuffix) {
             inCopy = true
-        } else if line.starts(with: Array("-- Name: ".utf8)) || line.starts(with: Array("-- Data for Name: ".utf8)) {
+        } else if previousLineWasDashes,
+                  line.starts(with: Array("-- Name: ".utf8)) || line.starts(with: Array("-- Data for Name: ".utf8)) {
             let text = String(decoding: line, as: UTF8.self)
-            inLargeObjects = text.contains("; Type: BLOBS;") || text.contains("; Type: BLOB;")
-                || text.contains("; Type: LARGE OBJECTS;") || text.contains("; Type: BLOB DATA;")
-        } else if inLargeObjects, line == Self.begin || line == Self.commit {
+            if text.contains("; Type: TABLE DATA;") {
+                section = .tableData
+            } else if text.contains("; Type: BLOBS;") || text.contains("; Type: BLOB;")
+                || text.contains("; Type: LARGE OBJECTS;") || text.contains("; Type: BLOB DATA;") {
+                section = .largeObjects
+            } else {
+                section = .other
+            }
+        } else if section == .largeObjects, line == Self.begin || line == Self.commit {
             replacement = Array("-- \(String(decoding: line, as: UTF8.self)) (pgbackup: one transaction for the whole restore)".utf8)
             neutralised += 1
         }
+        previousLineWasDashes = dashes && !inCopy
         try (replacement ?? line).withUnsafeBytes { try emit($0) }
         try Self.newline.withUnsafeBytes { try emit($0) }
     }

@@ -39,9 +39,15 @@ public struct RunState: Sendable, Equatable {
         return state
     }
 
-    /// Saves the state; called only while holding the lock.
+    /// Saves the state; called only while holding the lock. On a full volume the atomic write cannot make its
+    /// temp file, so the existing file is overwritten in place: a failure must be recorded most of all then.
     func save(_ store: BackupStore) throws {
-        try FileSystem.writeAtomically(Array(json.serialized(pretty: true).utf8), to: store.statePath,
-                                       tempDirectory: store.partialDirectory)
+        let bytes = Array(json.serialized().utf8)
+        do {
+            try FileSystem.writeAtomically(bytes, to: store.statePath, tempDirectory: store.partialDirectory)
+        } catch {
+            guard FileSystem.exists(store.statePath) else { throw error }
+            try FileSystem.overwriteInPlace(bytes, at: store.statePath)
+        }
     }
 }

@@ -10,3 +10,8 @@ extern int pipe2(int pipefd[2], int flags);
 
 /* glibc 2.34+: close every descriptor from `from` up in the child, so no socket or pipe of ours leaks into it. */
 extern int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions, int from);
+
+/* Open-file-description locks (Linux 3.15+): like flock, tied to the open file and dropped when the
+ * holder exits, but F_OFD_GETLK can ask whether one is held without taking it. */
+#define PGB_F_OFD_GETLK 36
+#define PGB_F_OFD_SETLK 37

@@ -6,9 +6,9 @@ import Glibc
 /// A pool of worker threads answering FastCGI requests with one handler.
 ///
 /// Each worker owns one `FCGX_Request`, allocated once so it never moves (its streams point back at it),
-/// and waits in `poll()` on the listening socket and a wake-up pipe. The listener is non-blocking, so
-/// workers accept concurrently without libfcgi's accept mutex: the ones that lose a race get `EAGAIN`
-/// and go back to `poll()`. Nobody ever blocks inside `accept()`, which is what makes stopping clean:
+/// and waits (see `WorkerWait`) on the listening socket and a wake-up pipe. The listener is
+/// non-blocking, so workers accept concurrently without libfcgi's accept mutex: one that loses a race
+/// gets `EAGAIN` and waits again. Nobody ever blocks inside `accept()`, which is what makes stopping clean:
 ///
 /// - `stop()` (or SIGTERM/SIGINT, or the idle timeout) writes to the wake-up pipe; each worker finishes
 ///   the request it is serving and exits; `run()` joins them and returns.
@@ -147,11 +147,14 @@ public final class Server: @unchecked Sendable {
         }
         stopping = true
         let socket = self.socket
+        condition.unlock()
+        // Unlink and report before waking the workers, so "stopping" is always reported before "stopped".
+        socket?.unlinkOwnedPath()
+        configuration.report("stopping: \(reason)")
+        condition.lock()
         if wakeWriteFD >= 0 { Self.wake(wakeWriteFD) }
         condition.broadcast()
         condition.unlock()
-        socket?.unlinkOwnedPath()
-        configuration.report("stopping: \(reason)")
     }
 
     /// A close-on-exec, non-blocking pipe (Glibc's `pipe2` is not visible to Swift without _GNU_SOURCE).
@@ -191,29 +194,34 @@ public final class Server: @unchecked Sendable {
             workerExited()
         }
 
-        var fds = [pollfd(fd: listenFD, events: Int16(POLLIN), revents: 0),
-                   pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)]
+        let waiter: WorkerWait
+        do {
+            waiter = try WorkerWait(listenFD: listenFD, wakeFD: wakeFD)
+        } catch {
+            fail(error as? FastCGIError ?? .acceptFailed(errno: errno))
+            return
+        }
+        defer { waiter.close() }
+
         var draining = false
         while true {
-            // With a kept-alive connection the next request arrives on it, not through accept().
             let connection = request.pointee.ipcFd
-            fds[0].fd = connection >= 0 ? connection : listenFD
-            fds[0].revents = 0
-            fds[1].revents = 0
-            let ready = poll(&fds, draining ? 1 : 2, draining ? 0 : -1)
-            if ready < 0 {
-                if errno == EINTR { continue }
-                fail(.acceptFailed(errno: errno))
-                return
-            }
-            if !draining && fds[1].revents != 0 {
-                guard drainsQueue else { return }
-                draining = true
-                continue
-            }
-            if fds[0].revents == 0 {
-                if draining { return }
-                continue
+            if draining {
+                guard waiter.hasPendingWork(connectionFD: connection) else { return }
+            } else {
+                switch waiter.next(connectionFD: connection) {
+                case .ready:
+                    break
+                case .nothing:
+                    continue
+                case .stop:
+                    guard drainsQueue else { return }
+                    draining = true
+                    continue
+                case .failed(let code):
+                    fail(.acceptFailed(errno: code))
+                    return
+                }
             }
 
             let code = FCGX_Accept_r(request)
@@ -251,7 +259,8 @@ public final class Server: @unchecked Sendable {
         condition.lock()
         inFlight -= 1
         lastActivity = .now
-        condition.broadcast()
+        // Only the idle clock in waitForWorkers cares; don't wake that thread on every request otherwise.
+        if inFlight == 0 && configuration.idleTimeout != nil { condition.broadcast() }
         condition.unlock()
     }
 

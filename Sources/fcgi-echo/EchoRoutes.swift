@@ -55,6 +55,9 @@ final class EchoRoutes: Sendable {
             "http_remote_user": request.param("HTTP_REMOTE_USER") ?? NSNull(),
             "body_length": body.count,
             "body_fnv1a": Self.fnv1a(body),
+            // After start-up the inherited listener must be gone from fd 0 and LISTEN_* from the environment.
+            "fd0_listening": Listener.isListeningSocket(0),
+            "listen_fds_env": ProcessInfo.processInfo.environment["LISTEN_FDS"] ?? NSNull(),
         ]
         try sendJSON(request, status: 200, fields)
     }

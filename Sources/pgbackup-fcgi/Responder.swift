@@ -44,22 +44,14 @@ struct Responder: ParsableCommand {
 
     func run() throws {
         signal(SIGPIPE, SIG_IGN)
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .info
-            return handler
-        }
-        let logger = Logger(label: "pgbackup-fcgi")
-        let environment = ProcessInfo.processInfo.environment
+        let logger: Logger
         let manager: BackupManager
         do {
-            let (configuration, warnings) = try Configuration.load(environment: environment, envFile: envFile)
-            warnings.forEach { logger.warning("\($0)") }
-            manager = BackupManager(configuration: configuration, logger: logger, environment: environment)
+            (logger, manager) = try ServiceSetup.start(label: "pgbackup-fcgi", envFile: envFile)
         } catch let error as BackupError {
-            logger.critical("\(error.description)")
             throw ExitCode(error.exitCode)
         }
+        let environment = ProcessInfo.processInfo.environment
         let jobs = JobRunner(manager: manager, executable: Self.ownExecutable(),
                              extraArguments: envFile.map { ["--env-file", $0] } ?? [])
         if let runJob { throw ExitCode(jobs.run(runJob)) }

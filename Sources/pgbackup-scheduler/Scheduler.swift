@@ -20,23 +20,13 @@ enum Scheduler {
             FileHandle.standardError.write(Data("usage: pgbackup-scheduler [--env-file PATH]\n".utf8))
             exit(2)
         }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .info
-            return handler
-        }
-        let logger = Logger(label: "pgbackup-scheduler")
-        let environment = ProcessInfo.processInfo.environment
         do {
-            let (configuration, warnings) = try Configuration.load(environment: environment, envFile: envFile)
-            warnings.forEach { logger.warning("\($0)") }
-            let manager = BackupManager(configuration: configuration, logger: logger, environment: environment)
+            let (logger, manager) = try ServiceSetup.start(label: "pgbackup-scheduler", envFile: envFile)
             exit(run(manager, logger: logger))
         } catch let error as BackupError {
-            logger.error("\(error.description)")
             exit(error.exitCode)
         } catch {
-            logger.error("\(error)")
+            FileHandle.standardError.write(Data("pgbackup-scheduler: \(error)\n".utf8))
             exit(1)
         }
     }

@@ -28,7 +28,8 @@ struct Context {
     init(_ options: CommonOptions) throws {
         self.options = options
         let environment = ProcessInfo.processInfo.environment
-        let level: Logger.Level = options.verbose ? .info : .warning
+        // Failures are printed once, as the ❌ line; the core's log lines add detail with --verbose.
+        let level: Logger.Level = options.verbose ? .info : .error
         let logger = Logger(label: "pgbackup") { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
@@ -37,11 +38,21 @@ struct Context {
         do {
             let (configuration, warnings) = try Configuration.load(environment: environment, envFile: options.envFile)
             for warning in warnings { Output.warn(warning) }
+            Self.warnIfRootInServiceDirectory(configuration.backupDirectory)
             manager = BackupManager(configuration: configuration, logger: logger, environment: environment)
         } catch let error as BackupError {
             Output.fail(error, json: options.json)
             throw CLIFailure(exitCode: error.exitCode)
         }
+    }
+
+    /// Root running the CLI in a directory the service user owns would leave root-owned 0600 backups that the
+    /// services cannot read; say so (it still works).
+    static func warnIfRootInServiceDirectory(_ directory: String) {
+        var info = stat()
+        guard geteuid() == 0, stat(directory, &info) == 0, info.st_uid != 0 else { return }
+        Output.warn("running as root in \(directory), which belongs to uid \(info.st_uid): new files will be root's "
+            + "and unreadable by the service; run as that user instead (runuser -u pgbackup -- pgbackup …)")
     }
 
     /// Runs `body`, turning a `BackupError` into its message and exit code.

@@ -12,8 +12,15 @@ struct PGBackup: ParsableCommand {
 
     static func main() {
         signal(SIGPIPE, SIG_IGN)
+        // Swift repairs invalid UTF-8 in arguments silently; refuse it instead of storing a changed value.
+        for index in 1..<Int(CommandLine.argc) {
+            if let raw = CommandLine.unsafeArgv[index], String(validatingCString: raw) == nil {
+                FileHandle.standardError.write(Data("❌ Error: argument \(index) is not valid UTF-8\n".utf8))
+                Foundation.exit(2)
+            }
+        }
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(hoistingCommonOptions(Array(CommandLine.arguments.dropFirst())))
             try command.run()
         } catch let error as CLIFailure {
             Foundation.exit(error.exitCode)
@@ -27,5 +34,26 @@ struct PGBackup: ParsableCommand {
             // Usage errors are exit 2, as documented (ArgumentParser would use 64).
             Foundation.exit(code == .validationFailure || code.rawValue == 64 ? 2 : code.rawValue)
         }
+    }
+
+    /// `pgbackup --env-file F status` reads as documented: options every subcommand takes may also come before
+    /// the subcommand's name, and are moved after it.
+    static func hoistingCommonOptions(_ arguments: [String]) -> [String] {
+        let names = Set(configuration.subcommands.map { $0._commandName })
+        guard let index = arguments.firstIndex(where: { names.contains($0) }), index > 0 else { return arguments }
+        var before = Array(arguments[..<index])
+        var moved: [String] = []
+        var kept: [String] = []
+        while !before.isEmpty {
+            let token = before.removeFirst()
+            if token == "--env-file", !before.isEmpty {
+                moved += [token, before.removeFirst()]
+            } else if token.hasPrefix("--env-file=") || token == "--json" || token == "--verbose" {
+                moved.append(token)
+            } else {
+                kept.append(token)
+            }
+        }
+        return kept + [arguments[index]] + moved + arguments[(index + 1)...]
     }
 }

@@ -46,6 +46,9 @@ struct Verify: ParsableCommand {
                                     ("error", .string("verification_failed")), ("detail", .string(damaged.error))]))
             if !options.json { print("❌ \(damaged.filename): \(damaged.error)") }
         }
+        for orphan in listing.orphans {
+            Output.warn("\(orphan) has no metadata file: an incomplete dump, not a backup (not verified, not restorable)")
+        }
         if options.json {
             Output.json(.object([("success", .bool(failures == 0)), ("checked", .int(Int64(results.count))),
                                  ("failed", .int(Int64(failures))), ("results", .array(results))]))

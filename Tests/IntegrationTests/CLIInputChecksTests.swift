@@ -1,0 +1,96 @@
+import Foundation
+import Testing
+
+/// Names from outside are checked before anything is touched; restore and delete need a yes.
+@Suite("CLI: names and confirmation", .serialized, .postgresCluster)
+final class CLIInputChecksTests {
+    let ctx: CLITestContext
+
+    init() throws { ctx = try CLITestContext() }
+    deinit { ctx.remove() }
+
+    static let invalidNames = [
+        "../backup_x_20260101_000000.sql.gz",
+        "backup_x_20260101_000000.sql.gz/../../../etc/passwd",
+        "/etc/passwd",
+        ".partial/backup_x_20260101_000000.sql.gz",
+        "backup_x_20260101_000000.sql.gz.json",
+        "backup_x_20260101_000000.sql",
+        "backup_x_2026011_000000.sql.gz",
+        "backup__20260101_000000.sql.gz",
+        "backup_x_20260101_000000.sql.gz\n",
+        "backup_x y_20260101_000000.sql.gz",
+        "",
+    ]
+
+    @Test(arguments: ["verify", "restore", "delete"])
+    func invalidNamesAreRejectedBeforeTouchingAnything(_ command: String) throws {
+        let db = try ctx.sampleDatabase("names")
+        _ = try ctx.create(db)
+        let before = ctx.directorySnapshot()
+        let dumpBefore = try ctx.cluster.normalisedDump(db)
+        for name in Self.invalidNames {
+            var arguments = [command, name, "--json"]
+            if command != "verify" { arguments.append("--yes") }
+            let result = try ctx.pgbackup(arguments, database: db)
+            #expect(result.status == 2, "\(command) \(name.debugDescription): \(result)")
+            #expect(!result.err.isEmpty)
+            if !name.isEmpty {
+                #expect((try? JSON.object(result.stdout))?["error"] as? String == "invalid_input",
+                        "\(command) \(name.debugDescription): \(result.out)")
+            }
+        }
+        #expect(ctx.directorySnapshot() == before)
+        #expect(try ctx.cluster.normalisedDump(db) == dumpBefore)
+    }
+
+    @Test(arguments: ["restore", "delete"])
+    func withoutATerminalAndWithoutYesNothingHappens(_ command: String) throws {
+        let db = try ctx.sampleDatabase("confirm")
+        let name = try ctx.create(db)
+        try ctx.cluster.psql("UPDATE canary SET value = 'must survive'", database: db)
+        let dumpBefore = try ctx.cluster.normalisedDump(db)
+        let filesBefore = ctx.directorySnapshot()
+
+        // Even "yes" on a pipe is not a person at a terminal.
+        let piped = try ctx.pgbackup([command, name], database: db, stdin: Data("yes\n".utf8))
+        #expect(piped.status == 2, "\(piped)")
+        #expect(piped.err.contains("--yes"))
+        let devNull = try ctx.pgbackup([command, name, "--json"], database: db)
+        #expect(devNull.status == 2, "\(devNull)")
+
+        #expect(ctx.directorySnapshot() == filesBefore)
+        DumpComparison.expectEqual(dumpBefore, try ctx.cluster.normalisedDump(db), "database after the refusal")
+        #expect(try ctx.cluster.psql("SELECT value FROM canary", database: db) == "must survive")
+    }
+
+    /// Runs pgbackup on a pseudo-terminal (script(1)), typing `answer` at it.
+    private func onTerminal(_ arguments: [String], database: String, answer: String) throws -> ProcessResult {
+        let command = ([try Binaries.pgbackup()] + arguments).map { "'\($0)'" }.joined(separator: " ")
+        return try ProcessRunner.run(
+            try ProcessRunner.tool("script"), ["-q", "-e", "-c", command, "/dev/null"],
+            environment: ctx.environment(database: database).merging(["SHELL": "/bin/sh"]) { _, new in new },
+            stdin: Data((answer + "\n").utf8), timeout: .seconds(120))
+    }
+
+    @Test func onATerminalOnlyTheAnswerYesGoesAhead() throws {
+        let db = try ctx.sampleDatabase("terminal")
+        let first = try ctx.create(db, description: "first")
+        let second = try ctx.create(db, description: "second")
+
+        let declined = try onTerminal(["delete", first], database: db, answer: "no")
+        #expect(declined.status == 1, "\(declined)")
+        #expect(declined.out.contains("Type 'yes' to continue"))
+        #expect(ctx.dumpFiles() == [first, second].sorted())
+
+        let accepted = try onTerminal(["delete", first], database: db, answer: "yes")
+        #expect(accepted.status == 0, "\(accepted)")
+        #expect(ctx.dumpFiles() == [second])
+
+        try ctx.cluster.psql("UPDATE canary SET value = 'before terminal restore'", database: db)
+        let restore = try onTerminal(["restore", second, "--no-safety-backup"], database: db, answer: "yes")
+        #expect(restore.status == 0, "\(restore)")
+        #expect(restore.out.contains("WARNING: This will restore the database from backup!"))
+        #expect(try ctx.cluster.psql("SELECT value FROM canary", database: db) == SampleSchema.canaryValue)
+    }
+}
