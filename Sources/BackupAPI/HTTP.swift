@@ -29,6 +29,8 @@ public struct APIRequest: Sendable {
 public struct APIResponse: Sendable {
     public enum Body: Sendable {
         case json(JSON)
+        /// JSON already serialised (the cached list).
+        case rawJSON([UInt8])
         /// A backup file to stream; the responder reads and closes `fd`.
         case file(fd: Int32, size: Int64)
         case empty
@@ -59,8 +61,11 @@ public struct APIResponse: Sendable {
 
     /// The serialised JSON body (empty for files).
     public var bodyBytes: [UInt8] {
-        if case let .json(value) = body { return Array((value.serialized(pretty: true) + "\n").utf8) }
-        return []
+        switch body {
+        case let .json(value): return Array((value.serialized(pretty: true) + "\n").utf8)
+        case let .rawJSON(bytes): return bytes + [0x0a]
+        case .file, .empty: return []
+        }
     }
 
     /// Standard reason phrases for the statuses the API uses.

@@ -134,7 +134,7 @@ public struct Router: Sendable {
         } ?? false
         switch (route, request.method) {
         case (.collection, "GET"), (.collection, "HEAD"):
-            return .json(200, .array(try manager.list().entries.map(\.json)))
+            return APIResponse(status: 200, headers: [("Content-Type", "application/json")], body: .rawJSON(try manager.listBody()))
         case (.collection, _):
             let body = try RequestBody(request, allowed: ["description": .string])
             let description = try BackupManager.checkDescription(try body.string("description") ?? "Manual backup")

@@ -211,8 +211,11 @@ public struct BackupManager: Sendable {
     // MARK: status
 
     public func status() throws -> BackupStatus {
-        let listing = try store.listing()
-        return BackupStatus(configuration: configuration, listing: listing, state: RunState.load(store),
-                            running: store.lockHolder, now: clock.now())
+        BackupStatus(configuration: configuration, summary: try ListingCache(store: store).summary(),
+                     state: RunState.load(store), running: store.lockHolder, now: clock.now())
     }
+
+    /// The list as the API sends it (a compact JSON array, newest first), from the cache when the directory
+    /// has not changed since it was rendered.
+    public func listBody() throws -> [UInt8] { try ListingCache(store: store).listBody() }
 }

@@ -3,12 +3,12 @@ import Foundation
 /// The `status` answer: the seed's fields plus health.
 public struct BackupStatus: Sendable {
     public let configuration: Configuration
-    public let listing: BackupStore.Listing
+    public let summary: ListingSummary
     public let state: RunState
     public let running: LockHolder?
     public let now: Date
 
-    public var lastBackup: BackupMetadata? { listing.backups.first }
+    public var lastBackup: ListingSummary.Last? { summary.last }
 
     /// The newest backup is recent enough (within 2 × the interval) and no create failed after it.
     public var healthy: Bool {
@@ -25,8 +25,8 @@ public struct BackupStatus: Sendable {
             ("retention_days", .int(Int64(configuration.retentionDays))),
             ("max_backups", .int(Int64(configuration.maxCount))),
             ("interval_hours", .int(Int64(configuration.intervalHours))),
-            ("total_backups", .int(Int64(listing.backups.count))),
-            ("total_size_bytes", .int(listing.backups.reduce(0) { $0 + $1.sizeBytes })),
+            ("total_backups", .int(Int64(summary.count))),
+            ("total_size_bytes", .int(summary.totalSizeBytes)),
             ("last_backup", lastBackup.map {
                 .object([("filename", .string($0.filename)), ("created_at", .string(Timestamp.iso8601($0.createdAt))),
                          ("kind", $0.kind.map { .string($0.rawValue) } ?? .null)])
@@ -34,8 +34,10 @@ public struct BackupStatus: Sendable {
             ("last_failure", state.lastFailure?.json ?? .null),
             ("running", running?.json ?? .null),
             ("healthy", .bool(healthy)),
-            ("orphans", .array(listing.orphans.map(JSON.string))),
-            ("damaged", .array(listing.damaged.map { .object([("filename", .string($0.filename)), ("error", .string($0.error))]) })),
+            ("orphans", .array(summary.orphans.map(JSON.string))),
+            ("damaged", .array(summary.damaged.sorted { $0.key > $1.key }.map {
+                .object([("filename", .string($0.key)), ("error", .string($0.value))])
+            })),
         ])
     }
 }

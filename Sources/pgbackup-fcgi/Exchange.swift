@@ -39,7 +39,7 @@ struct Exchange {
 
     private func send(_ response: APIResponse) throws {
         switch response.body {
-        case .json, .empty:
+        case .json, .rawJSON, .empty:
             var headers = response.headers
             if case .empty = response.body {} else { headers.append(("Cache-Control", "no-store")) }
             try request.respond(status: response.status, headers: headers, body: response.bodyBytes)

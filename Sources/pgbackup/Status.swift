@@ -19,8 +19,7 @@ struct Status: ParsableCommand {
         print("Scheduled backups:  \(config.enabled ? "enabled" : "disabled"), every \(config.intervalHours) h")
         print("Backup directory:   \(config.backupDirectory)")
         print("Retention:          \(config.retentionDays) days or the newest \(config.maxCount)")
-        let total = status.listing.backups.reduce(Int64(0)) { $0 + $1.sizeBytes }
-        print("Backups:            \(status.listing.backups.count) (\(Output.megabytes(total)))")
+        print("Backups:            \(status.summary.count) (\(Output.megabytes(status.summary.totalSizeBytes)))")
         if let last = status.lastBackup {
             print("Last backup:        \(last.filename) at \(Timestamp.iso8601(last.createdAt)) (\(last.kind?.rawValue ?? "unknown"))")
         } else {
@@ -32,11 +31,11 @@ struct Status: ParsableCommand {
         if let running = status.running {
             print("Running now:        \(running.operation) (pid \(running.pid), since \(Timestamp.iso8601(running.since)))")
         }
-        if !status.listing.orphans.isEmpty {
-            print("Incomplete dumps:   \(status.listing.orphans.joined(separator: ", "))")
+        if !status.summary.orphans.isEmpty {
+            print("Incomplete dumps:   \(status.summary.orphans.joined(separator: ", "))")
         }
-        if !status.listing.damaged.isEmpty {
-            print("Damaged metadata:   \(status.listing.damaged.map(\.filename).joined(separator: ", "))")
+        if !status.summary.damaged.isEmpty {
+            print("Damaged metadata:   \(status.summary.damaged.keys.sorted().joined(separator: ", "))")
         }
     }
 }

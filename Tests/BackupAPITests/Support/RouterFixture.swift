@@ -153,7 +153,10 @@ extension APIResponse {
     /// The JSON body; a non-JSON body is a test failure.
     var jsonBody: JSON {
         get throws {
-            guard case .json = body else { throw FixtureError("the response body is not JSON (status \(status))") }
+            switch body {
+            case .json, .rawJSON: break
+            case .file, .empty: throw FixtureError("the response body is not JSON (status \(status))")
+            }
             return try JSON.parse(bodyBytes)
         }
     }
