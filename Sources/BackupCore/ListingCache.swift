@@ -51,7 +51,8 @@ public struct ListingSummary: Sendable, Equatable {
 }
 
 /// The API's list body and status summary, cached in `$BACKUP_DIR/.cache/` under a fingerprint of the
-/// directory (every entry's name, inode, size and mtime): any change to any backup or sidecar, by pgbackup or
+/// directory (every entry's name, and each sidecar's inode, size and mtime — the sidecars are where listings
+/// come from; a dump only has to exist): any backup added or removed, and any sidecar changed, by pgbackup or
 /// by hand, changes the fingerprint, so a stale answer is never served. Without it, every list/status request
 /// re-reads and re-parses every sidecar. Nothing is kept in memory; any process may (re)write the cache.
 struct ListingCache {
@@ -103,12 +104,27 @@ struct ListingCache {
                 hash = hash &* 0x100_0000_01b3
             }
             func mix64(_ value: UInt64) { for shift in stride(from: 0, to: 64, by: 8) { mix(UInt8(truncatingIfNeeded: value >> UInt64(shift))) } }
+            var length = 0
             let skip = withUnsafeBytes(of: entry.pointee.d_name) { raw -> Bool in
                 guard raw.first != UInt8(ascii: ".") else { return true }
-                for byte in raw { if byte == 0 { break }; mix(byte) }
+                for byte in raw {
+                    if byte == 0 { break }
+                    mix(byte)
+                    length += 1
+                }
                 return false
             }
             if skip { continue }
+            count += 1
+            let isSidecar = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                length > 5 && raw[length - 5] == UInt8(ascii: ".") && raw[length - 4] == UInt8(ascii: "j")
+                    && raw[length - 3] == UInt8(ascii: "s") && raw[length - 2] == UInt8(ascii: "o")
+                    && raw[length - 1] == UInt8(ascii: "n")
+            }
+            guard isSidecar else {
+                total = total &+ hash
+                continue
+            }
             var info = stat()
             let statted = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 fstatat(dirfd(dir), raw.baseAddress!.assumingMemoryBound(to: CChar.self), &info, AT_SYMLINK_NOFOLLOW)
@@ -120,7 +136,6 @@ struct ListingCache {
             mix64(UInt64(bitPattern: Int64(info.st_mtim.tv_nsec)))
             mix64(UInt64(info.st_mode))
             total = total &+ hash
-            count += 1
         }
         return String(total, radix: 16) + "-" + String(count)
     }
