@@ -137,7 +137,7 @@ public struct Router: Sendable {
             return APIResponse(status: 200, headers: [("Content-Type", "application/json")], body: .rawJSON(try manager.listBody()))
         case (.collection, _):
             let body = try RequestBody(request, allowed: ["description": .string])
-            let description = try BackupManager.checkDescription(try body.string("description") ?? "Manual backup")
+            let description = try BackupManager.checkDescription(body.string("description") ?? "Manual backup")
             if async { return try accepted(jobs.start(.create(description: description), user: user)) }
             let metadata = try manager.create(description: description, kind: .manual, user: user ?? "-")
             return .json(201, .object([("success", .bool(true)), ("message", .string("Backup created successfully")),
@@ -163,12 +163,12 @@ public struct Router: Sendable {
             let body = try RequestBody(request, allowed: [
                 "backup_filename": .string, "target_database": .string, "safety_backup": .bool,
             ])
-            guard let name = try body.string("backup_filename") else {
+            guard let name = body.string("backup_filename") else {
                 throw RequestError(400, "invalid_input", "backup_filename is required")
             }
             _ = try BackupName.validate(name)
-            let target = try body.string("target_database")
-            let safety = try body.bool("safety_backup") ?? true
+            let target = body.string("target_database")
+            let safety = body.bool("safety_backup") ?? true
             if async {
                 // Check what can be checked now, so a bad request is a 4xx, not a failed job.
                 _ = try manager.info(name)
@@ -181,7 +181,7 @@ public struct Router: Sendable {
             return .json(200, try manager.restore(name, targetDatabase: target, safetyBackup: safety, user: user ?? "-").json)
         case (.cleanup, _):
             let body = try RequestBody(request, allowed: ["dry_run": .bool])
-            return .json(200, try manager.cleanup(dryRun: try body.bool("dry_run") ?? false, user: user ?? "-").json)
+            return .json(200, try manager.cleanup(dryRun: body.bool("dry_run") ?? false, user: user ?? "-").json)
         case (.job(let id), _):
             return .json(200, try jobs.read(id).json)
         default:
@@ -245,6 +245,6 @@ struct RequestBody {
         object = parsed
     }
 
-    func string(_ key: String) throws -> String? { object[key]?.stringValue }
-    func bool(_ key: String) throws -> Bool? { object[key]?.boolValue }
+    func string(_ key: String) -> String? { object[key]?.stringValue }
+    func bool(_ key: String) -> Bool? { object[key]?.boolValue }
 }

@@ -100,8 +100,8 @@ enum FileSystem {
         return result
     }
 
-    /// Names in a directory (no `.`/`..`). A symlink in place of the directory is refused, never followed.
-    static func list(_ path: String) throws -> [String] {
+    /// Opens a directory for reading; a symlink in its place is refused, never followed. Close with `closedir`.
+    static func openDirectory(_ path: String) throws -> OpaquePointer {
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { throw fail(path) }
         guard let dir = fdopendir(fd) else {
@@ -109,6 +109,12 @@ enum FileSystem {
             close(fd)
             throw fail(path, code)
         }
+        return dir
+    }
+
+    /// Names in a directory (no `.`/`..`). A symlink in place of the directory is refused, never followed.
+    static func list(_ path: String) throws -> [String] {
+        let dir = try openDirectory(path)
         defer { closedir(dir) }
         var names: [String] = []
         while let entry = readdir(dir) {

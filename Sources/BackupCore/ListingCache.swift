@@ -88,12 +88,7 @@ struct ListingCache {
 
     /// FNV-1a over each entry, summed so directory order does not matter; nil when the directory is unreadable.
     func fingerprint() -> String? {
-        let fd = open(store.directory, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        guard let dir = fdopendir(fd) else {
-            close(fd)
-            return nil
-        }
+        guard let dir = try? FileSystem.openDirectory(store.directory) else { return nil }
         defer { closedir(dir) }
         var total: UInt64 = 0
         var count: UInt64 = 0
