@@ -23,6 +23,10 @@ public final class BackupLock: @unchecked Sendable {
 
     deinit {
         ftruncate(fd, 0)
+        // Unlock explicitly: a child being spawned on another thread briefly shares this open file description
+        // (until its exec closes it), and a plain close would leave the lock held for that moment.
+        var unlock = Self.request(F_UNLCK)
+        _ = fcntl(fd, PGB_F_OFD_SETLK, &unlock)
         close(fd)
     }
 
