@@ -1,3 +1,4 @@
+import CSystem
 import Crypto
 import Foundation
 
@@ -44,6 +45,7 @@ struct CreateOperation {
 
         var hasher = SHA256()
         var writeError: BackupError?
+        var writeback = Writeback(fd: fd)
         let encoder = try ParallelGzipWriter(level: compressionLevel) { chunk in
             do {
                 try FileSystem.writeAll(fd, chunk, path: partial)
@@ -52,11 +54,15 @@ struct CreateOperation {
                 throw error
             }
             hasher.update(bufferPointer: chunk)
+            writeback.wrote(chunk.count)
         }
         var trailer = DumpTrailer()
         var throttle = ProgressThrottle(phase: "dump", handler: progress)
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         guard let source = child.stdout else { throw BackupError.dumpFailed("no pipe from pg_dump") }
+        // A deeper pipe lets pg_dump (and its server backend) run ahead while this thread hands blocks out or
+        // writes; best effort, the default 64 KiB only costs some overlap.
+        _ = fcntl(source, PGB_F_SETPIPE_SZ, 1 << 20)
         do {
             while true {
                 let count = buffer.withUnsafeMutableBytes { read(source, $0.baseAddress, $0.count) }
@@ -111,6 +117,24 @@ struct CreateOperation {
             // Without its sidecar the dump is not a backup; do not leave it behind as an orphan we made.
             unlink(final)
             throw error
+        }
+    }
+
+    /// Starts the kernel writing the backup out every few MiB while the dump is still running, so the fsync
+    /// that commits it does not wait for ~100 MB of dirty pages at the end (measured: 0.2 s of a 10 s create).
+    private struct Writeback {
+        let fd: Int32
+        private var written: Int64 = 0
+        private var started: Int64 = 0
+        private static let step: Int64 = 8 << 20
+
+        init(fd: Int32) { self.fd = fd }
+
+        mutating func wrote(_ count: Int) {
+            written += Int64(count)
+            guard written - started >= Writeback.step else { return }
+            _ = sync_file_range(fd, started, written - started, UInt32(PGB_SYNC_FILE_RANGE_WRITE))
+            started = written
         }
     }
 

@@ -8,6 +8,10 @@ extern int pipe2(int pipefd[2], int flags);
 #define PGB_POSIX_SPAWN_SETSID 0x80
 #define PGB_F_SETPIPE_SZ 1031
 
+/* Starts writeback of a file range without waiting for it, so a final fsync has little left to do. */
+extern int sync_file_range(int fd, long long offset, long long nbytes, unsigned int flags);
+#define PGB_SYNC_FILE_RANGE_WRITE 2
+
 /* glibc 2.34+: close every descriptor from `from` up in the child, so no socket or pipe of ours leaks into it. */
 extern int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions, int from);
 
