@@ -13,15 +13,39 @@ public struct APIRequest: Sendable {
     public var prefer: String?
     /// The user nginx authenticated (`REMOTE_USER`).
     public var remoteUser: String?
+    /// `Accept-Encoding` header (`HTTP_ACCEPT_ENCODING`).
+    public var acceptEncoding: String?
 
     public init(method: String, uri: String, contentType: String? = nil, body: [UInt8]? = [], prefer: String? = nil,
-                remoteUser: String? = nil) {
+                remoteUser: String? = nil, acceptEncoding: String? = nil) {
         self.method = method
         self.uri = uri
         self.contentType = contentType
         self.body = body
         self.prefer = prefer
         self.remoteUser = remoteUser
+        self.acceptEncoding = acceptEncoding
+    }
+
+    /// Whether the client takes a gzip-encoded body (RFC 9110 §12.5.3): `gzip`, `x-gzip` or `*` with a non-zero
+    /// weight, unless gzip itself is listed with weight 0.
+    public var acceptsGzip: Bool {
+        guard let header = acceptEncoding else { return false }
+        var wildcard: Bool?
+        for item in header.split(separator: ",") {
+            let parts = item.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            guard let coding = parts.first, !coding.isEmpty else { continue }
+            var weight = 1.0
+            for parameter in parts.dropFirst() where parameter.hasPrefix("q=") {
+                weight = Double(parameter.dropFirst(2)) ?? 0
+            }
+            switch coding {
+            case "gzip", "x-gzip": return weight > 0
+            case "*": wildcard = weight > 0
+            default: continue
+            }
+        }
+        return wildcard ?? false
     }
 }
 
@@ -29,8 +53,10 @@ public struct APIRequest: Sendable {
 public struct APIResponse: Sendable {
     public enum Body: Sendable {
         case json(JSON)
-        /// JSON already serialised (the cached list).
+        /// JSON already serialised (the cached list); the newline is added when it is sent.
         case rawJSON([UInt8])
+        /// JSON already serialised, newline included, and gzip-compressed (sent with `Content-Encoding: gzip`).
+        case gzipJSON([UInt8])
         /// A backup file to stream; the responder reads and closes `fd`.
         case file(fd: Int32, size: Int64)
         case empty
@@ -64,6 +90,7 @@ public struct APIResponse: Sendable {
         switch body {
         case let .json(value): return Array((value.serialized(pretty: true) + "\n").utf8)
         case let .rawJSON(bytes): return bytes + [0x0a]
+        case let .gzipJSON(bytes): return bytes
         case .file, .empty: return []
         }
     }

@@ -218,4 +218,7 @@ public struct BackupManager: Sendable {
     /// The list as the API sends it (a compact JSON array, newest first), from the cache when the directory
     /// has not changed since it was rendered.
     public func listBody() throws -> [UInt8] { try ListingCache(store: store).listBody() }
+
+    /// The same list followed by a newline, gzip-compressed, cached the same way.
+    public func listBodyGzip() throws -> [UInt8] { try ListingCache(store: store).listBodyGzip() }
 }

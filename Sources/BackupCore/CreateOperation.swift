@@ -46,7 +46,9 @@ struct CreateOperation {
         var hasher = SHA256()
         var writeError: BackupError?
         var writeback = Writeback(fd: fd)
-        let encoder = try ParallelGzipWriter(level: compressionLevel) { chunk in
+        // Compression is most of a backup's CPU; at nice +10 it still gets every idle cycle but yields to the
+        // API, the database's own clients and anything else the operator runs meanwhile.
+        let encoder = try ParallelGzipWriter(level: compressionLevel, niceIncrement: 10) { chunk in
             do {
                 try FileSystem.writeAll(fd, chunk, path: partial)
             } catch let error as BackupError {

@@ -50,40 +50,105 @@ public struct ListingSummary: Sendable, Equatable {
     }
 }
 
-/// The API's list body and status summary, cached in `$BACKUP_DIR/.cache/` under a fingerprint of the
-/// directory (every entry's name, and each sidecar's inode, size and mtime — the sidecars are where listings
-/// come from; a dump only has to exist): any backup added or removed, and any sidecar changed, by pgbackup or
-/// by hand, changes the fingerprint, so a stale answer is never served. Without it, every list/status request
-/// re-reads and re-parses every sidecar. Nothing is kept in memory; any process may (re)write the cache.
+/// The API's list body and status summary, cached in `$BACKUP_DIR/.cache/` under a key that changes whenever the
+/// listing can: nothing is kept in memory, any process may (re)write the cache, and a stale answer is never served.
+///
+/// The key is normally the backup directory's own identity and change times (one `fstat`): every backup added,
+/// removed or renamed into place — which is how pgbackup writes sidecars — changes the directory's mtime. A
+/// timestamp only moves when the clock has ticked, so while the last change is younger than `settleMargin` a
+/// second change could leave the same mtime; then, and when the directory cannot be statted, the key is a
+/// fingerprint of every entry's name and each sidecar's inode, size and mtime (one `readdir` and an `fstatat` per
+/// sidecar: about 4 ms with 1,000 backups, against 0.1 ms). Rebuilding is serialised by a lock file, so a burst of
+/// requests after a change renders the listing once, not once per request.
 struct ListingCache {
     let store: BackupStore
+    var now: @Sendable () -> timespec = {
+        var value = timespec()
+        clock_gettime(CLOCK_REALTIME, &value)
+        return value
+    }
+
+    /// How old the directory's last change must be before its mtime alone identifies the listing: well above the
+    /// kernel's timestamp tick (1–10 ms). A whole-second mtime suggests a coarse file system, which gets 2 s.
+    static let settleMargin: Int64 = 50_000_000
+    static let coarseSettleMargin: Int64 = 2_000_000_000
 
     private var directory: String { "\(store.directory)/.cache" }
 
     /// The compact JSON array `GET /api/backups` answers, newest first.
     func listBody() throws -> [UInt8] {
-        try cached(kind: "list") { listing in Array(JSON.array(listing.entries.map(\.json)).serialized().utf8) }
+        try cached(kind: "list") { Array(JSON.array(try store.listing().entries.map(\.json)).serialized().utf8) }
+    }
+
+    /// `listBody()` and a newline, gzip-compressed (level 6), for clients that send `Accept-Encoding: gzip`.
+    func listBodyGzip() throws -> [UInt8] {
+        try cached(kind: "listgz") {
+            var compressed: [UInt8] = []
+            let encoder = try ParallelGzipWriter(level: 6, workers: 1) { compressed.append(contentsOf: $0) }
+            try encoder.write(try listBody() + [0x0a])
+            try encoder.finish()
+            return compressed
+        }
     }
 
     func summary() throws -> ListingSummary {
-        let bytes = try cached(kind: "summary") { listing in Array(ListingSummary(listing).json.serialized().utf8) }
+        let bytes = try cached(kind: "summary") { Array(ListingSummary(try store.listing()).json.serialized().utf8) }
         if let json = try? JSON.parse(bytes), let summary = ListingSummary(json: json) { return summary }
         return ListingSummary(try store.listing())
     }
 
-    private func cached(kind: String, render: (BackupStore.Listing) throws -> [UInt8]) throws -> [UInt8] {
-        guard let before = fingerprint() else { return try render(store.listing()) }
+    /// The current key, or nil when there is none (the directory is unreadable).
+    func key() -> String? { directoryKey() ?? fingerprint().map { "f\($0)" } }
+
+    private func cached(kind: String, render: () throws -> [UInt8]) throws -> [UInt8] {
+        // The cache directory first: creating it changes the backup directory, so the key comes after.
+        guard (try? FileSystem.makeDirectory(directory)) != nil, let before = key() else { return try render() }
         let path = "\(directory)/\(kind)-\(before).json"
         if let bytes = try? FileSystem.readSmallFile(path, limit: 256 << 20) { return bytes }
-        let bytes = try render(store.listing())
+
+        // One renderer at a time; the others wait and then find its file.
+        let lockFD = open("\(directory)/\(kind).lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        defer { if lockFD >= 0 { close(lockFD) } }
+        if lockFD >= 0 {
+            while flock(lockFD, LOCK_EX) != 0 && errno == EINTR {}
+            if let bytes = try? FileSystem.readSmallFile(path, limit: 256 << 20) { return bytes }
+        }
+        let bytes = try render()
         // Only keep what was rendered from an unchanged directory.
-        if fingerprint() == before, (try? FileSystem.makeDirectory(directory)) != nil {
+        if key() == before {
             try? FileSystem.writeAtomically(bytes, to: path, tempDirectory: directory)
-            for name in (try? FileSystem.list(directory)) ?? [] where name.hasPrefix("\(kind)-") && name != "\(kind)-\(before).json" {
+            for name in (try? FileSystem.list(directory)) ?? []
+            where name.hasPrefix("\(kind)-") && name.hasSuffix(".json") && name != "\(kind)-\(before).json" {
                 unlink("\(directory)/\(name)")
             }
         }
         return bytes
+    }
+
+    /// "d" + the directory's device, inode, link count, mtime and ctime, once its last change has settled.
+    func directoryKey() -> String? {
+        let fd = open(store.directory, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return nil }
+        guard ListingCache.hasSettled(mtime: info.st_mtim, ctime: info.st_ctim, now: now()) else { return nil }
+        return "d" + [UInt64(info.st_dev), UInt64(info.st_ino), UInt64(info.st_nlink),
+                      UInt64(bitPattern: ListingCache.nanoseconds(info.st_mtim)),
+                      UInt64(bitPattern: ListingCache.nanoseconds(info.st_ctim))]
+            .map { String($0, radix: 16) }.joined(separator: ".")
+    }
+
+    /// Whether a directory last changed at `mtime`/`ctime` can change again without moving them: not once `now`
+    /// is past the margin. Both times in whole seconds suggest a coarse file system, which gets the 2 s margin.
+    static func hasSettled(mtime: timespec, ctime: timespec, now: timespec) -> Bool {
+        let changed = max(nanoseconds(mtime), nanoseconds(ctime))
+        let margin = mtime.tv_nsec == 0 && ctime.tv_nsec == 0 ? coarseSettleMargin : settleMargin
+        return nanoseconds(now) - changed >= margin
+    }
+
+    private static func nanoseconds(_ time: timespec) -> Int64 {
+        Int64(time.tv_sec) &* 1_000_000_000 &+ Int64(time.tv_nsec)
     }
 
     /// FNV-1a over each entry, summed so directory order does not matter; nil when the directory is unreadable.

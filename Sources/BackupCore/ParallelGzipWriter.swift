@@ -1,3 +1,4 @@
+import CSystem
 import CZlib
 import Foundation
 
@@ -32,14 +33,17 @@ public final class ParallelGzipWriter {
     ///   - level: gzip level 1–9.
     ///   - workers: deflate threads (default: one per core).
     ///   - blockSize: bytes per block (at least 64 KiB).
+    ///   - niceIncrement: added to the deflate threads' nice value (Linux applies it per thread), so other work
+    ///     on the machine goes first when it wants the CPU; 0 leaves them as they are.
     ///   - sink: receives the compressed stream in order.
     public init(level: Int, workers: Int = ProcessInfo.processInfo.activeProcessorCount, blockSize: Int = 1 << 20,
-                sink: @escaping Sink) throws {
+                niceIncrement: Int32 = 0, sink: @escaping Sink) throws {
         self.sink = sink
         self.blockSize = max(blockSize, 64 * 1024)
         let workerCount = max(1, min(workers, 16))
         self.maxInFlight = workerCount * 2 + 1
-        self.pool = try DeflatePool(level: Int32(min(max(level, 1), 9)), workers: workerCount)
+        self.pool = try DeflatePool(level: Int32(min(max(level, 1), 9)), workers: workerCount,
+                                    niceIncrement: niceIncrement)
         current.reserveCapacity(self.blockSize)
     }
 
@@ -127,11 +131,23 @@ final class DeflatePool: @unchecked Sendable {
     private var threads: [Thread] = []
     private var running = 0
 
-    init(level: Int32, workers: Int) throws {
+    init(level: Int32, workers: Int, niceIncrement: Int32 = 0) throws {
         var streams: [DeflateStream] = []
         for _ in 0..<workers { streams.append(try DeflateStream(level: level)) }
         for stream in streams {
-            let thread = Thread { [self] in self.work(stream) }
+            let thread = Thread { [self] in
+                if niceIncrement > 0 {
+                    // Best effort: a thread may always lower its own priority.
+                    let thread = gettid()
+                    errno = 0
+                    let current = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(thread))
+                    if errno == 0 {
+                        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(thread),
+                                        min(current + niceIncrement, 19))
+                    }
+                }
+                self.work(stream)
+            }
             thread.name = "pgbackup-deflate"
             thread.stackSize = 1 << 20
             threads.append(thread)

@@ -3,6 +3,8 @@
 #include <fcntl.h>
 
 extern int pipe2(int pipefd[2], int flags);
+/* glibc 2.30+: the calling thread's id, which setpriority(PRIO_PROCESS, tid, …) applies to alone on Linux. */
+extern pid_t gettid(void);
 
 /* Values from glibc's <spawn.h> and <fcntl.h> (Linux, all architectures). */
 #define PGB_POSIX_SPAWN_SETSID 0x80

@@ -22,7 +22,8 @@ struct Exchange {
         }
         let apiRequest = APIRequest(
             method: request.method, uri: request.requestURI, contentType: request.contentType, body: body,
-            prefer: request.param("HTTP_PREFER"), remoteUser: request.remoteUser)
+            prefer: request.param("HTTP_PREFER"), remoteUser: request.remoteUser,
+            acceptEncoding: request.param("HTTP_ACCEPT_ENCODING"))
         let response = router.handle(apiRequest)
         if request.method != "GET" && request.method != "HEAD" {
             logger.notice("api request", metadata: [
@@ -39,7 +40,20 @@ struct Exchange {
 
     private func send(_ response: APIResponse) throws {
         switch response.body {
-        case .json, .rawJSON, .empty:
+        case let .rawJSON(bytes):
+            // The cached list (~0.5 MB with 1,000 backups) goes out as it is, its newline written after it,
+            // rather than copied into a new array first.
+            try request.beginResponse(status: response.status, headers: response.headers + [
+                ("Cache-Control", "no-store"), ("Content-Length", String(bytes.count + 1))])
+            try request.write(bytes)
+            try request.write([0x0a] as [UInt8])
+            try request.finish()
+        case let .gzipJSON(bytes):
+            try request.beginResponse(status: response.status, headers: response.headers + [
+                ("Cache-Control", "no-store"), ("Content-Length", String(bytes.count))])
+            try request.write(bytes)
+            try request.finish()
+        case .json, .empty:
             var headers = response.headers
             if case .empty = response.body {} else { headers.append(("Cache-Control", "no-store")) }
             try request.respond(status: response.status, headers: headers, body: response.bodyBytes)

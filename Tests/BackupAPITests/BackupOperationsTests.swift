@@ -35,6 +35,33 @@ struct BackupOperationsTests {
         #expect(items[2]["kind"] == .null)
     }
 
+    @Test("Accept-Encoding: gzip is honoured by weight, and refused gzip wins over a wildcard",
+          arguments: [
+              ("gzip", true), ("gzip, deflate, br", true), ("deflate, GZIP;q=0.5", true), ("x-gzip", true),
+              ("*", true), ("br;q=1, *;q=0.1", true), (nil, false), ("", false), ("identity", false),
+              ("deflate, br", false), ("gzip;q=0", false), ("gzip; q=0.000", false), ("*;q=0", false),
+              ("gzip;q=0, *", false), ("*, gzip;q=0", false), ("gzipx", false),
+          ] as [(String?, Bool)])
+    func acceptEncoding(header: String?, accepted: Bool) {
+        #expect(APIRequest(method: "GET", uri: "/api/backups", acceptEncoding: header).acceptsGzip == accepted)
+    }
+
+    @Test("list with Accept-Encoding: gzip is the same JSON, gzip-encoded, and says so")
+    func gzipList() throws {
+        let fixture = try RouterFixture()
+        for hours in [1.0, 2, 3] { _ = try fixture.makeBackup(ageHours: hours) }
+        let plain = fixture.handle("GET", "/api/backups")
+        let compressed = fixture.handle(APIRequest(method: "GET", uri: "/api/backups", acceptEncoding: "gzip, deflate, br"))
+        #expect(compressed.status == 200)
+        #expect(compressed.header("Content-Encoding") == "gzip")
+        #expect(compressed.header("Vary") == "Accept-Encoding")
+        #expect(plain.header("Content-Encoding") == nil)
+        #expect(plain.header("Vary") == "Accept-Encoding")
+        guard case let .gzipJSON(bytes) = compressed.body else { Issue.record("not a gzip body"); return }
+        #expect(try APIResponse.gunzip(bytes) == plain.bodyBytes)
+        #expect(try compressed.jsonBody == plain.jsonBody)
+    }
+
     @Test("list of an empty or missing directory is an empty array")
     func emptyList() throws {
         let fixture = try RouterFixture()

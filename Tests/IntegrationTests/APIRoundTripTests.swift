@@ -125,6 +125,17 @@ final class APIRoundTripTests {
         #expect(entry["sha256"] as? String == recordedSHA)
         #expect(entry["verified"] as? Bool == true)
         #expect(JSON.int(entry["size_bytes"]) == JSON.int(sidecar["size_bytes"]))
+        #expect(list.header("Vary") == "Accept-Encoding")
+        #expect(list.header("Content-Encoding") == nil)
+
+        // A client that takes gzip gets the same list compressed (nginx passes it through untouched).
+        let compressedList = stack.scratch.appending("list.json.gz")
+        let gzipped = try stack.request("GET", "/api/backups", headers: ["Accept-Encoding: gzip, deflate"],
+                                        saveBodyTo: compressedList)
+        #expect(gzipped.status == 200)
+        #expect(gzipped.header("Content-Encoding") == "gzip")
+        #expect(gzipped.header("Content-Length").flatMap(Int.init) == (try? FileTools.size(compressedList)))
+        #expect(try BackupFiles.gunzip(compressedList) == list.body)
 
         let info = try stack.get("/api/backups/\(name)")
         #expect(info.status == 200)

@@ -154,11 +154,19 @@ extension APIResponse {
     var jsonBody: JSON {
         get throws {
             switch body {
-            case .json, .rawJSON: break
+            case .json, .rawJSON: return try JSON.parse(bodyBytes)
+            case let .gzipJSON(compressed): return try JSON.parse(try Self.gunzip(compressed))
             case .file, .empty: throw FixtureError("the response body is not JSON (status \(status))")
             }
-            return try JSON.parse(bodyBytes)
         }
+    }
+
+    static func gunzip(_ compressed: [UInt8]) throws -> [UInt8] {
+        var plain: [UInt8] = []
+        let decoder = try GzipDecoder()
+        try compressed.withUnsafeBytes { try decoder.feed($0) { plain.append(contentsOf: $0) } }
+        try decoder.finish()
+        return plain
     }
 
     func header(_ name: String) -> String? {
