@@ -111,9 +111,10 @@ public final class Server: @unchecked Sendable {
         let listenFD = socket.fd
         let wakeReadFD = wakePipe[0]
         let drainsQueue = socket.ownedPath != nil
+        let lingers = !Self.isUnixSocket(listenFD)
         for index in 0..<workerCount {
             let thread = Thread { [self] in
-                self.workerLoop(listenFD: listenFD, wakeFD: wakeReadFD, drainsQueue: drainsQueue)
+                self.workerLoop(listenFD: listenFD, wakeFD: wakeReadFD, drainsQueue: drainsQueue, lingers: lingers)
             }
             thread.name = "fastcgi-worker-\(index)"
             thread.start()
@@ -184,7 +185,17 @@ public final class Server: @unchecked Sendable {
 
     // MARK: - Workers
 
-    private func workerLoop(listenFD: Int32, wakeFD: Int32, drainsQueue: Bool) {
+    /// Whether `fd` is a unix-domain socket (then closing a connection at once loses nothing; see `Request`).
+    static func isUnixSocket(_ fd: Int32) -> Bool {
+        var address = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return named == 0 && Int32(address.ss_family) == AF_UNIX
+    }
+
+    private func workerLoop(listenFD: Int32, wakeFD: Int32, drainsQueue: Bool, lingers: Bool) {
         let request = UnsafeMutablePointer<FCGX_Request>.allocate(capacity: 1)
         FCGX_InitRequest(request, listenFD, 0)
         defer {
@@ -240,16 +251,16 @@ public final class Server: @unchecked Sendable {
                     return
                 }
             }
-            serve(request)
+            serve(request, lingers: lingers)
         }
     }
 
-    private func serve(_ raw: UnsafeMutablePointer<FCGX_Request>) {
+    private func serve(_ raw: UnsafeMutablePointer<FCGX_Request>, lingers: Bool) {
         condition.lock()
         inFlight += 1
         condition.unlock()
 
-        let request = Request(raw: raw)
+        let request = Request(raw: raw, lingers: lingers)
         handler(request)
         if !request.complete() {
             configuration.report(
