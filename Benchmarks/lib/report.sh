@@ -91,8 +91,9 @@ EOF
 |---|---|---:|---:|---:|---:|---:|---|---:|---:|
 EOF
     local id path when
-    for id in list_idle status_idle list_busy status_busy; do
+    for id in list_idle listgz_idle status_idle list_busy listgz_busy status_busy; do
         path='GET /api/backups'
+        [[ $id == listgz_* ]] && path='GET /api/backups, Accept-Encoding: gzip'
         [[ $id == status_* ]] && path='GET /api/backups/status'
         when=idle
         [[ $id == *_busy ]] && when=busy
@@ -115,7 +116,7 @@ EOF
 | create output within 1 % of gzip -6's size | $(ratio "${R_SIZE[pgbackup_create]}" "${R_SIZE[gzip]}") × | $(verdict "${R_SIZE[pgbackup_create]} <= 1.01 * ${R_SIZE[gzip]}") |
 | restore ≤ 1.1 × \`gunzip -c \| psql\` | $restore_ratio × | $(verdict "$restore_ratio <= 1.1") |
 EOF
-    for id in list_idle status_idle list_busy status_busy; do
+    for id in list_idle listgz_idle status_idle list_busy listgz_busy status_busy; do
         printf '| %s p99 ≤ 20 ms | %s ms | %s |\n' "${id/_/ }" "${W_P99[$id]}" "$(verdict "${W_P99[$id]} <= 20")"
     done
     printf '| peak RSS ≤ 64 MiB: create, restore, responder | %s, %s, %s MiB | %s |\n' \
