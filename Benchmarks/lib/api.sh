@@ -156,6 +156,7 @@ run_wrk() {
 }
 
 # Back-to-back `pgbackup create` of the big database into the API's directory (so status shows it running),
+# each started with setsid like a systemd service or an async job (then it lowers its own session's weight),
 # until the stop file appears. Each create's start and end times go to a file, to say how much of wrk's
 # window a backup was really running.
 start_load_loop() {
@@ -164,7 +165,8 @@ start_load_loop() {
     (
         while [[ ! -e $stop ]]; do
             start=$EPOCHREALTIME
-            env BACKUP_DIR="$WORK/api" POSTGRES_DB=bench "$BIN/pgbackup" create -d "load during the API benchmark" \
+            # In a session of its own, as the scheduler's service and the API's async jobs run.
+            setsid env BACKUP_DIR="$WORK/api" POSTGRES_DB=bench "$BIN/pgbackup" create -d "load during the API benchmark" \
                 >>"$WORK/logs/load-creates.log" 2>&1 &
             printf '%s\n' "$!" >"$WORK/load-create.pid"
             status=0

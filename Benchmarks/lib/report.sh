@@ -84,7 +84,8 @@ EOF
 
 ## list/status through nginx ($BACKUP_COUNT backups; \`wrk -t2 -c16 -d${WRK_SECONDS}s --timeout 10s --latency\`, HTTPS + basic auth)
 
-"busy" = while \`pgbackup create\` of the benchmark database runs back to back in the same backup directory;
+"busy" = while \`pgbackup create\` of the benchmark database runs back to back in the same backup directory, each in a
+session of its own as the scheduler's service and async jobs run (it then lowers its session's CPU weight);
 "backup running" is the share of wrk's window during which one was running.
 
 | request | while | requests | req/s | p50 ms | p99 ms | p99 / 20 ms | errors | backup running | load |

@@ -29,6 +29,7 @@ public struct BackupManager: Sendable {
         let description = try Self.checkDescription(description)
         let lock = try store.lock("create", now: clock.now())
         defer { withExtendedLifetime(lock) {} }
+        SessionPriority.yieldIfSessionLeader()
         logger.info("creating backup", metadata: ["database": "\(configuration.postgres.database)",
                                                     "kind": "\(kind.rawValue)", "user": "\(user ?? "-")"])
         let metadata: BackupMetadata
