@@ -29,7 +29,9 @@ public struct BackupManager: Sendable {
         let description = try Self.checkDescription(description)
         let lock = try store.lock("create", now: clock.now())
         defer { withExtendedLifetime(lock) {} }
-        SessionPriority.yieldIfSessionLeader()
+        if SessionPriority.yieldIfSessionLeader() {
+            logger.info("this backup leads its own session: lowered the session's CPU weight (autogroup nice \(SessionPriority.autogroupNice))")
+        }
         logger.info("creating backup", metadata: ["database": "\(configuration.postgres.database)",
                                                     "kind": "\(kind.rawValue)", "user": "\(user ?? "-")"])
         let metadata: BackupMetadata

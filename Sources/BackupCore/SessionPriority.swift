@@ -13,7 +13,6 @@ enum SessionPriority {
     static let autogroupNice = 10
 
     /// Best effort; returns whether the session's weight was lowered.
-    @discardableResult
     static func yieldIfSessionLeader() -> Bool {
         guard getsid(0) == getpid() else { return false }
         let fd = open("/proc/self/autogroup", O_WRONLY | O_CLOEXEC)

@@ -9,6 +9,22 @@ final class CLIStatusSettingsTests {
     init() throws { ctx = try CLITestContext() }
     deinit { ctx.remove() }
 
+    @Test("a create leading its own session lowers that session's CPU weight; one run from a shell does not")
+    func sessionPriority() throws {
+        let db = try ctx.sampleDatabase("session")
+        let own = try ProcessRunner.run(
+            try ProcessRunner.tool("setsid"), ["--wait", try Binaries.pgbackup(), "--verbose", "create", "-d", "own session"],
+            environment: ctx.environment(database: db), timeout: .seconds(180))
+        #expect(own.status == 0, "\(own)")
+        let autogroups = FileManager.default.fileExists(atPath: "/proc/self/autogroup")
+        #expect(own.err.contains("lowered the session's CPU weight (autogroup nice 10)") == autogroups, "\(own)")
+
+        let shared = try ctx.pgbackup(["--verbose", "create", "-d", "shared session"], database: db)
+        #expect(shared.status == 0, "\(shared)")
+        #expect(shared.err.contains("creating backup"), "the log line above is shown with --verbose: \(shared)")
+        #expect(!shared.err.contains("lowered the session's CPU weight"), "\(shared)")
+    }
+
     @Test func statusReportsSettingsBackupsAndHealth() throws {
         let db = try ctx.sampleDatabase("status")
         let settings = ["BACKUP_RETENTION_DAYS": "5", "BACKUP_MAX_COUNT": "9", "BACKUP_INTERVAL_HOURS": "12",
