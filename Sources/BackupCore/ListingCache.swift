@@ -59,7 +59,8 @@ public struct ListingSummary: Sendable, Equatable {
 /// second change could leave the same mtime; then, and when the directory cannot be statted, the key is a
 /// fingerprint of every entry's name and each sidecar's inode, size and mtime (one `readdir` and an `fstatat` per
 /// sidecar: about 4 ms with 1,000 backups, against 0.1 ms). Rebuilding is serialised by a lock file, so a burst of
-/// requests after a change renders the listing once, not once per request.
+/// requests after a change renders the listing once, not once per request (nor once per key: the directory key's
+/// entry is copied from the fingerprint's when that one still matches).
 struct ListingCache {
     let store: BackupStore
     var now: @Sendable () -> timespec = {
@@ -68,8 +69,8 @@ struct ListingCache {
         return value
     }
 
-    /// How old the directory's last change must be before its mtime alone identifies the listing: well above the
-    /// kernel's timestamp tick (1–10 ms). A whole-second mtime suggests a coarse file system, which gets 2 s.
+    /// How old the directory's last change must be before its stat alone identifies the listing: well above the
+    /// kernel's timestamp tick (1–10 ms). Whole-second mtime and ctime suggest a coarse file system: 2 s there.
     static let settleMargin: Int64 = 50_000_000
     static let coarseSettleMargin: Int64 = 2_000_000_000
 
@@ -113,7 +114,15 @@ struct ListingCache {
             while flock(lockFD, LOCK_EX) != 0 && errno == EINTR {}
             if let bytes = try? FileSystem.readSmallFile(path, limit: 256 << 20) { return bytes }
         }
-        let bytes = try render()
+        // Just after a change requests use the fingerprint key, and a few milliseconds later the directory key:
+        // the fingerprint's file, when it still matches, spares a second rendering of the same listing.
+        let bytes: [UInt8]
+        if before.hasPrefix("d"), let print = fingerprint(),
+           let rendered = try? FileSystem.readSmallFile("\(directory)/\(kind)-f\(print).json", limit: 256 << 20) {
+            bytes = rendered
+        } else {
+            bytes = try render()
+        }
         // Only keep what was rendered from an unchanged directory.
         if key() == before {
             try? FileSystem.writeAtomically(bytes, to: path, tempDirectory: directory)

@@ -89,6 +89,33 @@ struct ListingCacheTests {
         #expect(try cache.summary().count == 1)
     }
 
+    @Test("once settled, the entry rendered under the fingerprint key is reused, not rendered again")
+    func settledReusesFingerprintEntry() throws {
+        let dir = try TemporaryDirectory()
+        try Self.add(dir, "backup_db_20260129_100000.sql.gz", hoursAgo: 1)
+        try FileManager.default.createDirectory(atPath: dir.path + "/.cache", withIntermediateDirectories: false)
+        var info = stat()
+        #expect(stat(dir.path, &info) == 0)
+        let changed = max(info.st_mtim.tv_sec, info.st_ctim.tv_sec)
+        let racy = ListingCache(store: BackupStore(directory: dir.path), now: { timespec(tv_sec: changed, tv_nsec: 0) })
+        let settled = ListingCache(store: BackupStore(directory: dir.path), now: Self.settledClock())
+        let fingerprintKey = try #require(racy.key())
+        try #require(fingerprintKey.hasPrefix("f"))
+        let plain = try racy.listBody()
+        let fingerprintFile = dir.path + "/.cache/list-\(fingerprintKey).json"
+        #expect(FileManager.default.contents(atPath: fingerprintFile) == Data(plain))
+
+        // Doctored, so that a copy can be told from a new rendering.
+        try Data("[\"from the fingerprint entry\"]".utf8).write(to: URL(fileURLWithPath: fingerprintFile))
+        #expect(try settled.listBody() == Array("[\"from the fingerprint entry\"]".utf8))
+        #expect(Self.cacheFiles(dir).filter { $0.hasPrefix("list-d") }.count == 1)
+
+        // A fingerprint entry that no longer matches is not used.
+        try Self.add(dir, "backup_db_20260129_110000.sql.gz", hoursAgo: 0.5)
+        try Data("[]".utf8).write(to: URL(fileURLWithPath: fingerprintFile))
+        #expect(try Self.names(settled.listBody()) == ["backup_db_20260129_110000.sql.gz", "backup_db_20260129_100000.sql.gz"])
+    }
+
     @Test("with the real clock a change is seen at once, even inside the settling margin")
     func racyChangesSeen() throws {
         let dir = try TemporaryDirectory()
