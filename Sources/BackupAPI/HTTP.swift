@@ -27,10 +27,11 @@ public struct APIRequest: Sendable {
         self.acceptEncoding = acceptEncoding
     }
 
-    /// Whether the client takes a gzip-encoded body (RFC 9110 §12.5.3): `gzip`, `x-gzip` or `*` with a non-zero
-    /// weight, unless gzip itself is listed with weight 0.
+    /// Whether the client takes a gzip-encoded body (RFC 9110 §12.5.3): `gzip` or `x-gzip` listed with a non-zero
+    /// weight, or, when neither is listed, `*` with a non-zero weight.
     public var acceptsGzip: Bool {
         guard let header = acceptEncoding else { return false }
+        var gzip: Bool?
         var wildcard: Bool?
         for item in header.split(separator: ",") {
             let parts = item.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
@@ -40,12 +41,12 @@ public struct APIRequest: Sendable {
                 weight = Double(parameter.dropFirst(2)) ?? 0
             }
             switch coding {
-            case "gzip", "x-gzip": return weight > 0
+            case "gzip", "x-gzip": gzip = (gzip ?? false) || weight > 0
             case "*": wildcard = weight > 0
             default: continue
             }
         }
-        return wildcard ?? false
+        return gzip ?? wildcard ?? false
     }
 }
 

@@ -24,12 +24,16 @@ public struct BackupManager: Sendable {
     // MARK: create
 
     /// Makes a backup of the configured database, then applies retention (not after a failure).
+    ///
+    /// - Parameter yieldsSession: the calling process exists for this backup (CLI, scheduler, async job), so when
+    ///   it leads its own session it may lower that session's CPU weight (see `SessionPriority`). Never from the
+    ///   responder serving a synchronous request: its session is the API's.
     public func create(description: String = "", kind: BackupKind = .manual, user: String? = nil,
-                       progress: ProgressHandler? = nil) throws -> BackupMetadata {
+                       yieldsSession: Bool = false, progress: ProgressHandler? = nil) throws -> BackupMetadata {
         let description = try Self.checkDescription(description)
         let lock = try store.lock("create", now: clock.now())
         defer { withExtendedLifetime(lock) {} }
-        if SessionPriority.yieldIfSessionLeader() {
+        if yieldsSession, SessionPriority.yieldIfSessionLeader() {
             logger.info("this backup leads its own session: lowered the session's CPU weight (autogroup nice \(SessionPriority.autogroupNice))")
         }
         logger.info("creating backup", metadata: ["database": "\(configuration.postgres.database)",

@@ -191,7 +191,7 @@ public struct JobRunner: Sendable {
             switch job.operation {
             case let .create(description):
                 let metadata = try manager.create(description: description, kind: .manual, user: job.user,
-                                                  progress: progressJob.record)
+                                                  yieldsSession: true, progress: progressJob.record)
                 job.result = .object([("success", .bool(true)), ("message", .string("Backup created successfully")),
                                       ("backup", metadata.listingJSON)])
             case let .restore(filename, target, safety):

@@ -51,16 +51,18 @@ public struct ListingSummary: Sendable, Equatable {
 }
 
 /// The API's list body and status summary, cached in `$BACKUP_DIR/.cache/` under a key that changes whenever the
-/// listing can: nothing is kept in memory, any process may (re)write the cache, and a stale answer is never served.
+/// listing can: nothing is kept in memory and any process may (re)write the cache.
 ///
 /// The key is normally the backup directory's own identity and change times (one `fstat`): every backup added,
 /// removed or renamed into place — which is how pgbackup writes sidecars — changes the directory's mtime. A
 /// timestamp only moves when the clock has ticked, so while the last change is younger than `settleMargin` a
 /// second change could leave the same mtime; then, and when the directory cannot be statted, the key is a
-/// fingerprint of every entry's name and each sidecar's inode, size and mtime (one `readdir` and an `fstatat` per
-/// sidecar: about 4 ms with 1,000 backups, against 0.1 ms). Rebuilding is serialised by a lock file, so a burst of
-/// requests after a change renders the listing once, not once per request (nor once per key: the directory key's
-/// entry is copied from the fingerprint's when that one still matches).
+/// fingerprint of every entry's name and each sidecar's inode, size, mtime and mode (one `readdir` and an
+/// `fstatat` per sidecar: about 4 ms with 1,000 backups, against 0.1 ms). A sidecar changed without a rename
+/// (written in place, or filled in after it was created) does not move the directory's mtime: directory keys
+/// also carry the minute, and each new minute's entry is only copied from the fingerprint's while that matches,
+/// so such a change shows within a minute. Rebuilds are serialised by a lock file, so a burst of requests after
+/// a change renders the listing once.
 struct ListingCache {
     let store: BackupStore
     var now: @Sendable () -> timespec = {
@@ -73,6 +75,8 @@ struct ListingCache {
     /// kernel's timestamp tick (1–10 ms). Whole-second mtime and ctime suggest a coarse file system: 2 s there.
     static let settleMargin: Int64 = 50_000_000
     static let coarseSettleMargin: Int64 = 2_000_000_000
+    /// How often a directory-keyed entry is checked against the fingerprint (which sees sidecar contents change).
+    static let revalidateSeconds: Int64 = 60
 
     private var directory: String { "\(store.directory)/.cache" }
 
@@ -101,50 +105,65 @@ struct ListingCache {
     /// The current key, or nil when there is none (the directory is unreadable).
     func key() -> String? { directoryKey() ?? fingerprint().map { "f\($0)" } }
 
-    private func cached(kind: String, render: () throws -> [UInt8]) throws -> [UInt8] {
-        // The cache directory first: creating it changes the backup directory, so the key comes after.
-        guard (try? FileSystem.makeDirectory(directory)) != nil, let before = key() else { return try render() }
-        let path = "\(directory)/\(kind)-\(before).json"
-        if let bytes = try? FileSystem.readSmallFile(path, limit: 256 << 20) { return bytes }
+    private func entry(_ kind: String, _ key: String) -> String { "\(directory)/\(kind)-\(key).json" }
 
-        // One renderer at a time; the others wait and then find its file.
+    private func read(_ path: String) -> [UInt8]? { try? FileSystem.readSmallFile(path, limit: 256 << 20) }
+
+    private func cached(kind: String, render: () throws -> [UInt8]) throws -> [UInt8] {
+        // Never create a missing backup directory just to answer a read. The cache directory comes before the
+        // key: creating it changes the backup directory.
+        var info = stat()
+        guard lstat(store.directory, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR,
+              (try? FileSystem.makeDirectory(directory)) != nil, let first = key()
+        else { return try render() }
+        if let bytes = read(entry(kind, first)) { return bytes }
+
+        // One renderer at a time; the others wait, then find its entry.
         let lockFD = open("\(directory)/\(kind).lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         defer { if lockFD >= 0 { close(lockFD) } }
-        if lockFD >= 0 {
-            while flock(lockFD, LOCK_EX) != 0 && errno == EINTR {}
-            if let bytes = try? FileSystem.readSmallFile(path, limit: 256 << 20) { return bytes }
+        if lockFD >= 0 { while flock(lockFD, LOCK_EX) != 0 && errno == EINTR {} }
+        // The wait may have crossed the settling margin or a change: take the key again.
+        guard let current = key() else { return try render() }
+        if let bytes = read(entry(kind, current)) { return bytes }
+
+        // Every entry is also kept under the fingerprint it was rendered from. A directory key's entry is copied
+        // from it while the fingerprint still matches: just after a change (the key turns from fingerprint to
+        // directory key within 50 ms) and every minute (directory keys carry the minute, so sidecar changes
+        // the directory's mtime does not show — a sidecar written in place, or filled in after it was created —
+        // are picked up within a minute).
+        guard let print = fingerprint() else { return try render() }
+        let printKey = "f\(print)"
+        let reused = read(entry(kind, printKey))
+        let bytes = try reused ?? render()
+        // Keep only what matches a directory that did not change meanwhile.
+        guard fingerprint() == print else { return bytes }
+        if reused == nil { try? FileSystem.writeAtomically(bytes, to: entry(kind, printKey), tempDirectory: directory) }
+        var keep = ["\(kind)-\(printKey).json"]
+        if current.hasPrefix("d"), key() == current {
+            try? FileSystem.writeAtomically(bytes, to: entry(kind, current), tempDirectory: directory)
+            keep.append("\(kind)-\(current).json")
         }
-        // Just after a change requests use the fingerprint key, and a few milliseconds later the directory key:
-        // the fingerprint's file, when it still matches, spares a second rendering of the same listing.
-        let bytes: [UInt8]
-        if before.hasPrefix("d"), let print = fingerprint(),
-           let rendered = try? FileSystem.readSmallFile("\(directory)/\(kind)-f\(print).json", limit: 256 << 20) {
-            bytes = rendered
-        } else {
-            bytes = try render()
-        }
-        // Only keep what was rendered from an unchanged directory.
-        if key() == before {
-            try? FileSystem.writeAtomically(bytes, to: path, tempDirectory: directory)
-            for name in (try? FileSystem.list(directory)) ?? []
-            where name.hasPrefix("\(kind)-") && name.hasSuffix(".json") && name != "\(kind)-\(before).json" {
-                unlink("\(directory)/\(name)")
-            }
+        for name in (try? FileSystem.list(directory)) ?? []
+        where name.hasPrefix("\(kind)-") && name.hasSuffix(".json") && !keep.contains(name) {
+            unlink("\(directory)/\(name)")
         }
         return bytes
     }
 
-    /// "d" + the directory's device, inode, link count, mtime and ctime, once its last change has settled.
+    /// "d" + the directory's device, inode, link count, mtime and ctime, once its last change has settled, and the
+    /// current minute (so each entry is checked against the fingerprint once a minute).
     func directoryKey() -> String? {
         let fd = open(store.directory, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { return nil }
-        guard ListingCache.hasSettled(mtime: info.st_mtim, ctime: info.st_ctim, now: now()) else { return nil }
+        let current = now()
+        guard ListingCache.hasSettled(mtime: info.st_mtim, ctime: info.st_ctim, now: current) else { return nil }
         return "d" + [UInt64(info.st_dev), UInt64(info.st_ino), UInt64(info.st_nlink),
                       UInt64(bitPattern: ListingCache.nanoseconds(info.st_mtim)),
-                      UInt64(bitPattern: ListingCache.nanoseconds(info.st_ctim))]
+                      UInt64(bitPattern: ListingCache.nanoseconds(info.st_ctim)),
+                      UInt64(bitPattern: Int64(current.tv_sec) / ListingCache.revalidateSeconds)]
             .map { String($0, radix: 16) }.joined(separator: ".")
     }
 

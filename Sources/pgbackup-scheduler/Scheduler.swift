@@ -43,7 +43,8 @@ enum Scheduler {
             case let .due(reason):
                 logger.info("Running scheduled backup... (\(reason))")
             }
-            let metadata = try manager.create(description: "Automated scheduled backup", kind: .scheduled, user: "scheduler")
+            let metadata = try manager.create(description: "Automated scheduled backup", kind: .scheduled,
+                                              user: "scheduler", yieldsSession: true)
             logger.info("✅ Backup created successfully: \(metadata.filename) (\(String(format: "%.2f", metadata.sizeMB)) MB)")
             logger.info("✅ Scheduled backup completed: \(metadata.filename)")
             return 0

@@ -12,7 +12,7 @@ struct Create: ParsableCommand {
     func run() throws {
         let context = try Context(options)
         let progress = context.progress
-        let metadata = try context.perform { try context.manager.create(description: description, progress: progress) }
+        let metadata = try context.perform { try context.manager.create(description: description, yieldsSession: true, progress: progress) }
         if progress != nil { Output.status("\r\u{1B}[K") }
         if options.json {
             Output.json(.object([("success", .bool(true)), ("message", .string("Backup created successfully")),

@@ -40,7 +40,8 @@ struct BackupOperationsTests {
               ("gzip", true), ("gzip, deflate, br", true), ("deflate, GZIP;q=0.5", true), ("x-gzip", true),
               ("*", true), ("br;q=1, *;q=0.1", true), (nil, false), ("", false), ("identity", false),
               ("deflate, br", false), ("gzip;q=0", false), ("gzip; q=0.000", false), ("*;q=0", false),
-              ("gzip;q=0, *", false), ("*, gzip;q=0", false), ("gzipx", false),
+              ("gzip;q=0, *", false), ("*, gzip;q=0", false), ("gzipx", false), ("x-gzip;q=0, gzip", true),
+              ("gzip;q=0, x-gzip;q=0", false),
           ] as [(String?, Bool)])
     func acceptEncoding(header: String?, accepted: Bool) {
         #expect(APIRequest(method: "GET", uri: "/api/backups", acceptEncoding: header).acceptsGzip == accepted)

@@ -5,9 +5,11 @@ import Testing
 
 @Suite("ListingCache")
 struct ListingCacheTests {
-    /// A clock far enough ahead that every change in the test directory has settled.
+    /// A clock far enough ahead that every change the test makes has settled; fixed, so the minute in directory
+    /// keys does not roll over in the middle of a test.
     static func settledClock() -> @Sendable () -> timespec {
-        { timespec(tv_sec: time(nil) + 60, tv_nsec: 0) }
+        let fixed = time(nil) + 30
+        return { timespec(tv_sec: fixed, tv_nsec: 0) }
     }
 
     static func names(_ body: [UInt8]) throws -> [String] {
@@ -78,10 +80,13 @@ struct ListingCacheTests {
         try Data("[]".utf8).write(to: URL(fileURLWithPath: cached))
         #expect(try cache.listBody() == Array("[]".utf8))
 
-        // A new backup renamed into place changes the directory's mtime, so the key, so the answer.
+        // A new backup renamed into place changes the directory's mtime, so the key, so the answer. (The pause
+        // keeps the change out of the timestamp tick of the .cache mkdir: the fixed clock claims it has settled.)
+        usleep(20_000)
         try Self.add(dir, "backup_db_20260129_110000.sql.gz", hoursAgo: 1)
         #expect(try Self.names(cache.listBody()) == ["backup_db_20260129_110000.sql.gz", "backup_db_20260129_100000.sql.gz"])
-        #expect(Self.cacheFiles(dir).filter { $0.hasPrefix("list-") }.count == 1, "the old entry is pruned")
+        #expect(Self.cacheFiles(dir).filter { $0.hasPrefix("list-d") }.count == 1, "the old entry is pruned")
+        #expect(Self.cacheFiles(dir).filter { $0.hasPrefix("list-f") }.count == 1, "one fingerprint entry is kept")
 
         unlink(dir.path + "/backup_db_20260129_100000.sql.gz.json")
         unlink(dir.path + "/backup_db_20260129_100000.sql.gz")
@@ -114,6 +119,41 @@ struct ListingCacheTests {
         try Self.add(dir, "backup_db_20260129_110000.sql.gz", hoursAgo: 0.5)
         try Data("[]".utf8).write(to: URL(fileURLWithPath: fingerprintFile))
         #expect(try Self.names(settled.listBody()) == ["backup_db_20260129_110000.sql.gz", "backup_db_20260129_100000.sql.gz"])
+    }
+
+    @Test("a sidecar rewritten in place (no rename) is seen when the minute in the key rolls over")
+    func inPlaceEditSeenWithinAMinute() throws {
+        let dir = try TemporaryDirectory()
+        let name = "backup_db_20260129_100000.sql.gz"
+        try Self.add(dir, name, hoursAgo: 1)
+        try FileManager.default.createDirectory(atPath: dir.path + "/.cache", withIntermediateDirectories: false)
+        let clock = TestClock(time(nil) + 30)
+        let cache = ListingCache(store: BackupStore(directory: dir.path), now: { clock.now })
+        func description() throws -> String? {
+            guard case let .array(items) = try JSON.parse(cache.listBody()) else { return nil }
+            return items.first?["description"]?.stringValue
+        }
+        #expect(try description() == "test")
+
+        var meta = BackupStoreTests.metadata(name, hoursAgo: 1)
+        meta.description = "edited in place"
+        let handle = try #require(FileHandle(forWritingAtPath: dir.path + "/" + name + ".json"))
+        try handle.truncate(atOffset: 0)
+        try handle.write(contentsOf: Data(meta.json.serialized(pretty: true).utf8))
+        try handle.close()
+        #expect(try description() == "test", "within the minute the directory key still stands (documented)")
+        clock.advance(60)
+        #expect(try description() == "edited in place")
+    }
+
+    @Test("a missing backup directory lists as empty and is not created by the read")
+    func missingDirectoryNotCreated() throws {
+        let dir = try TemporaryDirectory()
+        let missing = dir.path + "/not-there/backups"
+        let cache = ListingCache(store: BackupStore(directory: missing))
+        #expect(try cache.listBody() == Array("[]".utf8))
+        #expect(try cache.summary().count == 0)
+        #expect(!FileManager.default.fileExists(atPath: dir.path + "/not-there"))
     }
 
     @Test("with the real clock a change is seen at once, even inside the settling margin")
@@ -156,9 +196,19 @@ struct ListingCacheTests {
         #expect(results.values.count == 16)
         #expect(results.values.allSatisfy { $0 == expected })
         let files = Self.cacheFiles(dir).filter { $0.hasSuffix(".json") }
-        #expect(files.filter { $0.hasPrefix("list-") }.count == 1)
-        #expect(files.filter { $0.hasPrefix("listgz-") }.count == 1)
+        for kind in ["list", "listgz"] {
+            #expect(files.filter { $0.hasPrefix("\(kind)-d") }.count == 1, "\(files)")
+            #expect(files.filter { $0.hasPrefix("\(kind)-f") }.count == 1, "\(files)")
+        }
     }
+}
+
+private final class TestClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var seconds: Int
+    init(_ seconds: Int) { self.seconds = seconds }
+    var now: timespec { lock.withLock { timespec(tv_sec: seconds, tv_nsec: 0) } }
+    func advance(_ by: Int) { lock.withLock { seconds += by } }
 }
 
 private final class Results: @unchecked Sendable {
