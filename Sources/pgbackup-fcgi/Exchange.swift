@@ -38,21 +38,22 @@ struct Exchange {
         }
     }
 
+    /// A cached body (the list, ~0.5 MB with 1,000 backups, or its gzip form) goes out as it is — the plain
+    /// form's newline written after it — rather than copied into a new array first.
+    private func sendCached(_ bytes: [UInt8], newline: Bool, _ response: APIResponse) throws {
+        try request.beginResponse(status: response.status, headers: response.headers + [
+            ("Cache-Control", "no-store"), ("Content-Length", String(bytes.count + (newline ? 1 : 0)))])
+        try request.write(bytes)
+        if newline { try request.write([0x0a] as [UInt8]) }
+        try request.finish()
+    }
+
     private func send(_ response: APIResponse) throws {
         switch response.body {
         case let .rawJSON(bytes):
-            // The cached list (~0.5 MB with 1,000 backups) goes out as it is, its newline written after it,
-            // rather than copied into a new array first.
-            try request.beginResponse(status: response.status, headers: response.headers + [
-                ("Cache-Control", "no-store"), ("Content-Length", String(bytes.count + 1))])
-            try request.write(bytes)
-            try request.write([0x0a] as [UInt8])
-            try request.finish()
+            try sendCached(bytes, newline: true, response)
         case let .gzipJSON(bytes):
-            try request.beginResponse(status: response.status, headers: response.headers + [
-                ("Cache-Control", "no-store"), ("Content-Length", String(bytes.count))])
-            try request.write(bytes)
-            try request.finish()
+            try sendCached(bytes, newline: false, response)
         case .json, .empty:
             var headers = response.headers
             if case .empty = response.body {} else { headers.append(("Cache-Control", "no-store")) }
