@@ -92,7 +92,15 @@ public struct Router: Sendable {
     }
 
     public func handle(_ request: APIRequest) -> APIResponse {
+        answer(request).withSecurityHeaders()
+    }
+
+    private func answer(_ request: APIRequest) -> APIResponse {
         do {
+            // Before routing: a forged request learns nothing about paths or methods either.
+            if let refusal = CrossSiteCheck.refusal(method: request.method, request.browser) {
+                return .error(403, "cross_site_request", refusal)
+            }
             guard let route = try Self.route(request.uri) else {
                 return .error(404, "not_found", "no such API path")
             }
