@@ -22,9 +22,10 @@ final class APICrossSiteBrowserTests {
 
     deinit { stack.stop() }
 
-    /// BACKUP_DIR without the listing cache, which any read may refresh.
+    /// BACKUP_DIR without the listing cache, which any read may refresh, and the lock file, which the control's dry
+    /// run creates (empty) when it takes the lock.
     func backups() throws -> [String: String] {
-        try stack.snapshot().filter { !$0.key.hasPrefix(".cache/") }
+        try stack.snapshot().filter { !$0.key.hasPrefix(".cache/") && $0.key != ".lock" }
     }
 
     func accessLog() -> [Substring] {
@@ -41,6 +42,9 @@ final class APICrossSiteBrowserTests {
                 throw HarnessError.setup("\(tool) is missing: run deploy/dependencies.sh (chromium, chromium-driver, python3-selenium)")
             }
         }
+        // A first dry run leaves what any cleanup leaves (the lock file, an empty state file), so that the control's
+        // dry run below leaves BACKUP_DIR as it was.
+        #expect(try stack.post("/api/backups/cleanup", json: #"{"dry_run": true}"#).status == 200)
         let before = try backups()
         #expect(before.keys.contains(old) && before.keys.contains(newer))
         let work = stack.scratch.appending("browser")
@@ -68,7 +72,8 @@ final class APICrossSiteBrowserTests {
             let answer = submission["answer"] as? [String: Any]
             #expect(answer?["error"] as? String == "cross_site_request", "\(submission)")
         }
-        #expect(try backups() == before, "a forged form changed BACKUP_DIR")
+        let after = try backups()
+        #expect(after == before, "a forged form changed BACKUP_DIR: \(after.keys.sorted()) vs \(before.keys.sorted())")
         // nginx saw them, with the browser's credentials (its log shows the user), and refused them.
         let refused = accessLog().filter { $0.contains("\"POST /api/backups/cleanup HTTP/") && $0.contains("Chrome") }
         #expect(refused.count == 5, "\(refused)")
@@ -83,7 +88,8 @@ final class APICrossSiteBrowserTests {
         #expect(JSON.int(control["status"]) == 200, "\(control)")
         let body = try JSON.object(Data((control["body"] as? String ?? "").utf8))
         #expect(body["deleted"] as? [String] == [old], "\(body)")
-        #expect(try backups() == before)
+        let end = try backups()
+        #expect(end == before, "\(end.keys.sorted())")
     }
 
     /// Removes nginx's check from this stack's rendered site and reloads nginx, as a hand-edited production file
@@ -135,7 +141,8 @@ final class APICrossSiteBrowserTests {
         let own = try stack.request("POST", "/api/backups/cleanup", headers: ["Origin: \(stack.baseURL)", "Sec-Fetch-Site: same-origin"])
         #expect(own.status == 200, "\(own)")
         #expect(try own.object()["deleted"] as? [String] == [old])
-        #expect(try backups().keys.sorted() == [newer, newer + ".json"])
+        let left = try backups().keys.filter { !$0.hasPrefix(".") }.sorted()
+        #expect(left == [newer, newer + ".json"], "\(left)")
     }
 
     /// Ends any browser the script left behind (a timeout kills Python, not its children): the processes whose

@@ -10,25 +10,52 @@ struct APICrossSiteTests {
     typealias Body = CrossSiteFixture.FormBody
 
     /// Every mutating path × method × form body with the forged headers: 403, and nothing changed.
-    func refusedMatrix(_ forgery: CrossSiteFixture.Forgery, send: (String, String, Data, String, [String: String]) throws -> HTTPResponse,
+    func refusedMatrix(_ forgery: CrossSiteFixture.Forgery,
+                       send: @escaping @Sendable (String, String, Data, String, [String: String]) throws -> HTTPResponse,
                        throughNginx: Bool) throws {
         let fixture = try CrossSiteFixture.require()
         try fixture.ensureBackups()
         let before = try fixture.state()
-        var count = 0
+        var requests: [(method: String, path: String, body: Body)] = []
         for path in fixture.paths {
             for method in CrossSiteFixture.methods {
-                for body in Body.allCases {
-                    let label = "\(forgery.testDescription): \(method) \(path) \(body)"
-                    let response = try send(method, path, body.body(target: fixture.target), body.contentType, forgery.headers)
-                    expectAPIError(response, 403, "cross_site_request", label)
-                    expectBrowserHeaders(response, throughNginx: throughNginx, label)
-                    count += 1
-                }
+                for body in Body.allCases { requests.append((method, path, body)) }
             }
         }
-        #expect(count == 80)
+        #expect(requests.count == 80)
+        let all = requests
+        // Refused requests change nothing, so they may run side by side; the comparison comes after all of them.
+        let responses = try Self.concurrently(requests.count) { index in
+            let request = all[index]
+            return try send(request.method, request.path, request.body.body(target: fixture.target),
+                            request.body.contentType, forgery.headers)
+        }
+        for (request, response) in zip(requests, responses) {
+            let label = "\(forgery.testDescription): \(request.method) \(request.path) \(request.body)"
+            expectAPIError(response, 403, "cross_site_request", label)
+            expectBrowserHeaders(response, throughNginx: throughNginx, label)
+        }
         #expect(try fixture.state() == before, "a forged request changed the backup directory or the database")
+    }
+
+    /// Runs `count` calls of `body` on 8 threads; the results in index order, or the first error.
+    static func concurrently<T>(_ count: Int, _ body: @escaping @Sendable (Int) throws -> T) throws -> [T] {
+        let lock = NSLock()
+        nonisolated(unsafe) var results = [Result<T, Error>?](repeating: nil, count: count)
+        let group = DispatchGroup()
+        let gate = DispatchSemaphore(value: 8)
+        for index in 0..<count {
+            gate.wait()
+            group.enter()
+            DispatchQueue.global().async {
+                let result = Result { try body(index) }
+                lock.withLock { results[index] = result }
+                gate.signal()
+                group.leave()
+            }
+        }
+        group.wait()
+        return try results.map { try ($0 ?? .failure(HarnessError.setup("no result"))).get() }
     }
 
     @Test("through nginx: every mutating path × method × form body from another site is 403 and changes nothing",
