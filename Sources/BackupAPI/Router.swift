@@ -135,7 +135,7 @@ public struct Router: Sendable {
             close(fd)
             copy.headers.append(("Content-Length", String(size)))
         case .json, .rawJSON, .gzipJSON:
-            copy.headers += [("Cache-Control", "no-store"), ("Content-Length", String(response.bodyBytes.count))]
+            copy.headers.append(("Content-Length", String(response.bodyBytes.count)))
         case .empty:
             break
         }
