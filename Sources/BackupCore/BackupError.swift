@@ -27,6 +27,8 @@ public enum BackupError: Error, Equatable, Sendable {
     case io(path: String, message: String)
     /// A helper program could not be started.
     case launchFailed(program: String, message: String)
+    /// SIGTERM, SIGINT or SIGHUP stopped a create or restore; what it left is cleaned up as after any failure.
+    case interrupted(operation: String, signal: Int32)
 
     /// Stable machine-readable code used in API error bodies and JSON output.
     public var code: String {
@@ -43,12 +45,14 @@ public enum BackupError: Error, Equatable, Sendable {
         case .insufficientSpace: "insufficient_space"
         case .io: "io_error"
         case .launchFailed: "launch_failed"
+        case .interrupted: "interrupted"
         }
     }
 
-    /// CLI exit code: 1 failed, 2 bad usage or input, 3 busy, 4 verification failed.
+    /// CLI exit code: 1 failed, 2 bad usage or input, 3 busy, 4 verification failed, 128 + signal interrupted.
     public var exitCode: Int32 {
         switch self {
+        case let .interrupted(_, signal): 128 + signal
         case .invalidConfiguration, .invalidInput, .notFound: 2
         case .operationInProgress: 3
         case .verificationFailed: 4
@@ -61,7 +65,7 @@ public enum BackupError: Error, Equatable, Sendable {
     /// HTTP status for the API.
     public var httpStatus: Int {
         switch self {
-        case .invalidConfiguration, .io, .launchFailed, .dumpFailed, .restoreFailed, .versionMismatch: 500
+        case .invalidConfiguration, .io, .launchFailed, .dumpFailed, .restoreFailed, .versionMismatch, .interrupted: 500
         case .invalidInput: 400
         case .notFound: 404
         case .operationInProgress: 409
@@ -101,6 +105,10 @@ extension BackupError: CustomStringConvertible {
             "\(path): \(message)"
         case let .launchFailed(program, message):
             "cannot run \(program): \(message)"
+        case let .interrupted("restore", signal):
+            "restore interrupted by \(Interruption.name(signal)) before COMMIT: psql was stopped and the database was left unchanged"
+        case let .interrupted(operation, signal):
+            "\(operation) interrupted by \(Interruption.name(signal)): pg_dump was stopped, no backup was made and the partial file was removed"
         }
     }
 
@@ -120,6 +128,13 @@ extension BackupError: CustomStringConvertible {
         default:
             nil
         }
+    }
+}
+
+extension BackupError {
+    var isInterruption: Bool {
+        if case .interrupted = self { return true }
+        return false
     }
 }
 

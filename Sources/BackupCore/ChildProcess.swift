@@ -94,6 +94,8 @@ public final class ChildProcess: @unchecked Sendable {
             throw BackupError.launchFailed(program: command.executable, message: Errno.message(code))
         }
         pid = child
+        // A SIGTERM to pgbackup must reach its children: the watcher stops every registered one.
+        Interruption.shared.register(child)
         stdin = parentStdin
         stdout = parentStdout
         stderrCollector = StderrCollector(fd: errRead)
@@ -124,6 +126,7 @@ public final class ChildProcess: @unchecked Sendable {
         while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
         let low = status & 0x7f
         let result = low == 0 ? (status >> 8) & 0xff : 128 + low
+        Interruption.shared.unregister(pid)
         exitStatus = result
         return result
     }

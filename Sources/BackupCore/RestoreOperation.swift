@@ -63,10 +63,14 @@ struct RestoreOperation {
                 if pending.count >= 1 << 20 { try flush() }
             }
             try filter.finish { pending.append(contentsOf: $0) }
-            // Only here, with the whole file decoded and checked, may the transaction commit.
+            try flush()
+            // Only here, with the whole file decoded and checked, may the transaction commit. From the moment
+            // COMMIT is sent a signal no longer stops psql: the outcome must be known, not guessed.
+            try Interruption.shared.enterCommit("restore")
             pending.append(contentsOf: Array("\nCOMMIT;\n".utf8))
             try flush()
         } catch {
+            Interruption.shared.leaveCommit()
             if psqlGone {
                 child.closeStdin()
                 let status = child.wait()
@@ -78,6 +82,7 @@ struct RestoreOperation {
         }
         child.closeStdin()
         let status = child.wait()
+        Interruption.shared.leaveCommit()
         finished = true
         guard status == 0 else {
             let message = tools.redact(child.stderrText().trimmingCharacters(in: .whitespacesAndNewlines))
