@@ -39,13 +39,14 @@ extension BackupStatus {
         return reasons
     }
 
-    /// The last failure of a create (scheduled runs included) or restore, unless a later success of the same
-    /// operation (for a create, also a newer backup of the configured database) cleared it.
+    /// The last failure of a create (scheduled runs included) or restore, unless a create or restore succeeded
+    /// after it (or a newer backup of the configured database exists): the system works again.
     var unclearedFailure: RunState.Failure? {
         guard let failure = state.lastFailure else { return nil }
-        let operation = failure.operation == "restore" ? "restore" : "create"
-        if let success = state.lastSuccess(of: operation), success > failure.at { return nil }
-        if operation == "create", let last = lastBackup, last.createdAt > failure.at { return nil }
+        for operation in ["create", "restore"] {
+            if let success = state.lastSuccess(of: operation), success > failure.at { return nil }
+        }
+        if let last = lastBackup, last.createdAt > failure.at { return nil }
         return failure
     }
 

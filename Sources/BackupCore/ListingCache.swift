@@ -42,16 +42,16 @@ public struct ListingSummary: Sendable, Equatable {
     var json: JSON {
         .object([
             ("count", .int(Int64(count))), ("total_size_bytes", .int(totalSizeBytes)),
-            ("last", last.map(Self.json) ?? .null),
-            ("last_scheduled", lastScheduled.map(Self.json) ?? .null),
-            ("last_by_database", .object(lastByDatabase.sorted { $0.key < $1.key }.map { ($0.key, Self.json($0.value)) })),
+            ("last", last.map(Self.lastJSON) ?? .null),
+            ("last_scheduled", lastScheduled.map(Self.lastJSON) ?? .null),
+            ("last_by_database", .object(lastByDatabase.sorted { $0.key < $1.key }.map { ($0.key, Self.lastJSON($0.value)) })),
             ("misdated", .object(misdated.sorted { $0.key < $1.key }.map { ($0.key, JSON.string($0.value)) })),
             ("orphans", .array(orphans.map(JSON.string))),
             ("damaged", .object(damaged.sorted { $0.key < $1.key }.map { ($0.key, JSON.string($0.value)) })),
         ])
     }
 
-    private static func json(_ last: Last) -> JSON {
+    private static func lastJSON(_ last: Last) -> JSON {
         .object([("filename", .string(last.filename)), ("created_at", .string(Timestamp.iso8601(last.createdAt))),
                  ("kind", last.kind.map { .string($0.rawValue) } ?? .null)])
     }

@@ -41,7 +41,7 @@ public struct RunState: Sendable, Equatable {
     var json: JSON {
         .object([("last_failure", lastFailure?.json ?? .null),
                  ("last_success_at", lastSuccessAt.map { .string(Timestamp.iso8601($0)) } ?? .null),
-                 ("last_success", .object(lastSuccesses.sorted { $0.key < $1.key }.map { ($0.key, .string(Timestamp.iso8601($0.value))) })),
+                 ("last_success", .object(lastSuccesses.sorted { $0.key < $1.key }.map { ($0.key, JSON.string(Timestamp.iso8601($0.value))) })),
                  ("last_skipped_run", lastSkippedRun?.json ?? .null)])
     }
 
