@@ -111,6 +111,12 @@ public final class ChildProcess: @unchecked Sendable {
         stdin = nil
     }
 
+    /// Hands the read end of stdout over to the caller, who closes it.
+    func takeStdout() -> Int32? {
+        defer { stdout = nil }
+        return stdout
+    }
+
     public func closeStdout() {
         if let fd = stdout { close(fd) }
         stdout = nil

@@ -28,8 +28,11 @@ struct RestoreOperation {
     let tools: PostgresTools
 
     func run(_ metadata: BackupMetadata, into database: String, progress: ProgressHandler?) throws {
-        let child = try ChildProcess(tools.restoreCommand(database: database), stdin: .pipe)
-        guard let sink = child.stdin else { throw BackupError.restoreFailed("no pipe to psql") }
+        let child = try ChildProcess(tools.restoreCommand(database: database), stdin: .pipe, stdout: .pipe)
+        guard let sink = child.stdin, let output = child.takeStdout() else {
+            throw BackupError.restoreFailed("no pipe to psql")
+        }
+        let readiness = PsqlReadiness(fd: output)
         _ = fcntl(sink, PGB_F_SETPIPE_SZ, 1 << 20)
         var finished = false
         defer {
@@ -63,9 +66,14 @@ struct RestoreOperation {
                 if pending.count >= 1 << 20 { try flush() }
             }
             try filter.finish { pending.append(contentsOf: $0) }
+            pending.append(contentsOf: readiness.command)
             try flush()
-            // Only here, with the whole file decoded and checked, may the transaction commit. From the moment
-            // COMMIT is sent a signal no longer stops psql: the outcome must be known, not guessed.
+            // Only here, with the whole file decoded and checked and psql done with all of it, may the transaction
+            // commit. From the moment COMMIT is sent a signal no longer stops psql: the outcome must be known.
+            if !readiness.wait() {
+                psqlGone = true
+                throw BackupError.restoreFailed("psql stopped before the end of the dump")
+            }
             try Interruption.shared.enterCommit("restore")
             pending.append(contentsOf: Array("\nCOMMIT;\n".utf8))
             try flush()
