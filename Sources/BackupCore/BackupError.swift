@@ -106,9 +106,9 @@ extension BackupError: CustomStringConvertible {
         case let .launchFailed(program, message):
             "cannot run \(program): \(message)"
         case let .interrupted("restore", signal):
-            "restore interrupted by \(Interruption.name(signal)) before COMMIT: psql was stopped and the database was left unchanged"
+            "restore interrupted by \(Interruption.name(signal)) before COMMIT: the database was left unchanged"
         case let .interrupted(operation, signal):
-            "\(operation) interrupted by \(Interruption.name(signal)): pg_dump was stopped, no backup was made and the partial file was removed"
+            "\(operation) interrupted by \(Interruption.name(signal)): no backup was made and its partial file was removed"
         }
     }
 

@@ -87,7 +87,7 @@ public struct BackupManager: Sendable {
     private func recordFailure(operation: String, error: Error) {
         switch error as? BackupError {
         case .operationInProgress?: return
-        case .invalidInput?, .notFound? where operation == "restore":
+        case .invalidInput? where operation == "restore", .notFound? where operation == "restore":
             logger.warning("\(operation) refused", metadata: ["error": "\(error)"])
             return
         default: break

@@ -23,6 +23,14 @@ final class SignalTests {
         return try #require(found, "\(command) never started under pid \(run.pid)")
     }
 
+    /// The pg_dump that writes the dump (not the `pg_dump --version` run before it): it starts once the partial
+    /// file exists.
+    private func dumpChild(of run: RunningProcess) throws -> pid_t {
+        #expect(FaultProc.waitUntil(timeout: 30) { !ctx.partialFiles().isEmpty || !run.isRunning },
+                "no partial file while pg_dump runs")
+        return try child("pg_dump", of: run)
+    }
+
     private func stateFile() throws -> [String: Any] {
         try JSON.object(try Data(contentsOf: ctx.backupDir.appendingPathComponent(".state.json")))
     }
@@ -51,8 +59,7 @@ final class SignalTests {
         let tableLock = try ctx.cluster.holdTableLock("orders", in: db, seconds: 300)
         defer { tableLock.release() }
         let run = try ctx.startPgbackup(["create", "-d", "to be interrupted"], database: db)
-        let dump = try child("pg_dump", of: run)
-        #expect(FaultProc.waitUntil(timeout: 30) { !ctx.partialFiles().isEmpty }, "no partial file while pg_dump runs")
+        let dump = try dumpChild(of: run)
         run.signal(signal)
         let result = run.wait(timeout: .seconds(30))
         #expect(result.signal == nil && result.status == 128 + signal, "\(result)")
@@ -96,16 +103,22 @@ final class SignalTests {
 
     @Test func aSecondSignalDuringCleanUpExitsAtOnce() throws {
         let db = try ctx.sampleDatabase("sigtwice")
-        let tableLock = try ctx.cluster.holdTableLock("orders", in: db, seconds: 300)
-        defer { tableLock.release() }
-        let run = try ctx.startPgbackup(["create"], database: db)
-        let dump = try child("pg_dump", of: run)
-        // A stopped pg_dump cannot act on the first SIGTERM, so the clean-up waits for it…
-        kill(dump, SIGSTOP)
+        // A pg_dump that ignores SIGTERM (as a stuck one might): the clean-up after the first signal waits for it…
+        let tools = ctx.scratch.appending("stubborn tools")
+        try FileManager.default.createDirectory(at: tools, withIntermediateDirectories: true)
+        let realDump = try ProcessRunner.tool("pg_dump")
+        let script = "#!/bin/sh\nif [ \"$1\" = --version ]; then exec '\(realDump)' --version; fi\ntrap '' TERM INT HUP\nexec sleep 300\n"
+        let stub = tools.appendingPathComponent("pg_dump")
+        try Data(script.utf8).write(to: stub)
+        chmod(stub.path, 0o755)
+        let path = "\(tools.path):\(ctx.environment(database: db)["PATH"] ?? "/usr/bin:/bin")"
+        let run = try ctx.startPgbackup(["create"], database: db, env: ["PATH": path])
+        #expect(FaultProc.waitUntil(timeout: 30) { !ctx.partialFiles().isEmpty || !run.isRunning })
+        let dump = try child("sleep", of: run)
         defer { kill(dump, SIGKILL) }
         run.signal(SIGTERM)
         usleep(500_000)
-        #expect(run.isRunning, "the clean-up should still be waiting for the stopped pg_dump")
+        #expect(run.isRunning, "the clean-up should still be waiting for the pg_dump that ignores SIGTERM")
         // …until the second signal, which ends pgbackup (and kills its children) at once.
         run.signal(SIGINT)
         let result = run.wait(timeout: .seconds(10))
@@ -120,7 +133,7 @@ final class SignalTests {
         let tableLock = try ctx.cluster.holdTableLock("orders", in: db, seconds: 300)
         defer { tableLock.release() }
         let run = try ctx.startScheduler(database: db)
-        let dump = try child("pg_dump", of: run)
+        let dump = try dumpChild(of: run)
         run.signal(SIGTERM)
         let result = run.wait(timeout: .seconds(30))
         #expect(result.signal == nil && result.status == 128 + SIGTERM, "\(result)")
@@ -129,5 +142,32 @@ final class SignalTests {
         #expect(ctx.partialFiles().isEmpty)
         #expect(ctx.dumpFiles().isEmpty)
         try expectRecorded("create", "SIGTERM", database: db)
+    }
+
+    @Test func asyncJobStoppedMidDumpFailsAsInterrupted() throws {
+        let db = try ctx.sampleDatabase("sigjob")
+        let stack = try FaultHTTPStack(environment: ctx.environment(database: db))
+        defer { stack.stop() }
+        let tableLock = try ctx.cluster.holdTableLock("orders", in: db, seconds: 300)
+        defer { tableLock.release() }
+        let reply = try stack.request("POST", "/api/backups", json: #"{"description": "async, interrupted"}"#,
+                                      headers: ["Prefer: respond-async"])
+        #expect(reply.status == 202, "\(reply)")
+        let location = try #require(reply.header("location"), "\(reply)")
+        let jobPID = pid_t(try #require(JSON.int((try reply.json()["job"] as? [String: Any])?["pid"]), "\(reply)"))
+        #expect(FaultProc.waitUntil(timeout: 30) { !FaultProc.children(of: jobPID, command: "pg_dump").isEmpty })
+        let dumps = FaultProc.children(of: jobPID, command: "pg_dump")
+        kill(jobPID, SIGTERM)
+        #expect(FaultProc.waitUntil(timeout: 30) { !FaultProc.isAlive(jobPID) }, "the job's process did not end")
+        #expect(dumps.allSatisfy { !FaultProc.isAlive($0) }, "pg_dump outlived its job")
+        let job = try stack.request("GET", location).json()
+        #expect(job["state"] as? String == "failed", "\(job)")
+        let error = job["error"] as? [String: Any]
+        #expect(error?["error"] as? String == "interrupted", "\(job)")
+        #expect((error?["detail"] as? String)?.contains("create interrupted by SIGTERM") == true, "\(job)")
+        #expect(ctx.partialFiles().isEmpty)
+        let status = try stack.request("GET", "/api/backups/status").json()
+        #expect(status["healthy"] as? Bool == false, "\(status)")
+        #expect(((status["last_failure"] as? [String: Any])?["message"] as? String)?.contains("interrupted by SIGTERM") == true)
     }
 }
