@@ -9,6 +9,8 @@ public enum BackupError: Error, Equatable, Sendable {
     case invalidInput(String)
     /// No complete backup has that name.
     case notFound(String)
+    /// No async job has that id (it never existed, or finished more than 7 days ago).
+    case jobNotFound(String)
     /// Another mutating operation holds the lock.
     case operationInProgress(LockHolder?)
     /// The stored backup does not match what was recorded, or is not a complete dump.
@@ -35,7 +37,7 @@ public enum BackupError: Error, Equatable, Sendable {
         switch self {
         case .invalidConfiguration: "invalid_configuration"
         case .invalidInput: "invalid_input"
-        case .notFound: "not_found"
+        case .notFound, .jobNotFound: "not_found"
         case .operationInProgress: "operation_in_progress"
         case .verificationFailed: "verification_failed"
         case .dumpFailed: "dump_failed"
@@ -53,7 +55,7 @@ public enum BackupError: Error, Equatable, Sendable {
     public var exitCode: Int32 {
         switch self {
         case let .interrupted(_, signal): 128 + signal
-        case .invalidConfiguration, .invalidInput, .notFound: 2
+        case .invalidConfiguration, .invalidInput, .notFound, .jobNotFound: 2
         case .operationInProgress: 3
         case .verificationFailed: 4
         case .dumpFailed, .restoreFailed, .databaseUnreachable, .versionMismatch, .insufficientSpace, .io,
@@ -67,7 +69,7 @@ public enum BackupError: Error, Equatable, Sendable {
         switch self {
         case .invalidConfiguration, .io, .launchFailed, .dumpFailed, .restoreFailed, .versionMismatch, .interrupted: 500
         case .invalidInput: 400
-        case .notFound: 404
+        case .notFound, .jobNotFound: 404
         case .operationInProgress: 409
         case .verificationFailed: 422
         case .databaseUnreachable: 503
@@ -85,6 +87,8 @@ extension BackupError: CustomStringConvertible {
             message
         case let .notFound(name):
             "no backup named '\(name)'"
+        case let .jobNotFound(id):
+            "no job with id '\(id)' (finished jobs are kept for 7 days)"
         case let .operationInProgress(holder?):
             "another operation is running: \(holder.operation) (pid \(holder.pid), since \(Timestamp.iso8601(holder.since)))"
         case .operationInProgress(nil):
