@@ -37,6 +37,8 @@ public enum BackupError: Error, Equatable, Sendable {
     case restoreBlocked(timeoutSeconds: Int, blockers: [DatabaseSession], psql: String)
     /// Too little free space for the safety backup a restore takes first.
     case insufficientSpaceForSafetyBackup(needed: Int64, available: Int64)
+    /// SIGTERM, SIGINT or SIGHUP stopped a create or restore; what it left is cleaned up as after any failure.
+    case interrupted(operation: String, signal: Int32)
 
     /// Stable machine-readable code used in API error bodies and JSON output.
     public var code: String {
@@ -57,12 +59,14 @@ public enum BackupError: Error, Equatable, Sendable {
         case .dumpTooNew: "incompatible_backup"
         case .restoreBlocked: "database_in_use"
         case .insufficientSpaceForSafetyBackup: "insufficient_space"
+        case .interrupted: "interrupted"
         }
     }
 
-    /// CLI exit code: 1 failed, 2 bad usage or input, 3 busy, 4 verification failed.
+    /// CLI exit code: 1 failed, 2 bad usage or input, 3 busy, 4 verification failed, 128 + signal interrupted.
     public var exitCode: Int32 {
         switch self {
+        case let .interrupted(_, signal): 128 + signal
         case .invalidConfiguration, .invalidInput, .notFound, .jobNotFound, .targetNotNamed: 2
         case .operationInProgress: 3
         case .verificationFailed: 4
@@ -75,7 +79,7 @@ public enum BackupError: Error, Equatable, Sendable {
     /// HTTP status for the API.
     public var httpStatus: Int {
         switch self {
-        case .invalidConfiguration, .io, .launchFailed, .dumpFailed, .restoreFailed, .versionMismatch: 500
+        case .invalidConfiguration, .io, .launchFailed, .dumpFailed, .restoreFailed, .versionMismatch, .interrupted: 500
         case .invalidInput, .targetNotNamed: 400
         case .notFound, .jobNotFound: 404
         case .operationInProgress, .restoreBlocked: 409
@@ -133,6 +137,10 @@ extension BackupError: CustomStringConvertible {
         case let .insufficientSpaceForSafetyBackup(needed, available):
             "not enough free space in the backup directory for the safety backup a restore takes first: about "
                 + "\(Self.megabytes(needed)) needed, \(Self.megabytes(available)) available"
+        case let .interrupted("restore", signal):
+            "restore interrupted by \(Interruption.name(signal)) before COMMIT: the database was left unchanged"
+        case let .interrupted(operation, signal):
+            "\(operation) interrupted by \(Interruption.name(signal)): no backup was made and its partial file was removed"
         }
     }
 
@@ -163,6 +171,13 @@ extension BackupError: CustomStringConvertible {
         default:
             nil
         }
+    }
+}
+
+extension BackupError {
+    var isInterruption: Bool {
+        if case .interrupted = self { return true }
+        return false
     }
 }
 

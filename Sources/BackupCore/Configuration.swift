@@ -80,7 +80,9 @@ public struct Configuration: Sendable, Equatable {
             merged = try EnvFile.read(path: defaultEnvFile)
         }
         for (key, value) in environment { merged[key] = value }
-        return try parse(merged)
+        var (configuration, warnings) = try parse(merged)
+        configuration.backupDirectory = try resolveBackupDirectory(configuration.backupDirectory)
+        return (configuration, warnings)
     }
 
     /// Parses an already merged dictionary.

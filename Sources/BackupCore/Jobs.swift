@@ -224,6 +224,7 @@ public struct JobRunner: Sendable {
         job.progress = progressJob.last
         job.updatedAt = manager.clock.now()
         try? save(job)
+        if job.state == .failed, let signal = Interruption.shared.signal { return 128 + signal }
         return job.state == .succeeded ? 0 : 1
     }
 }

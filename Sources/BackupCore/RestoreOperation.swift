@@ -38,10 +38,13 @@ struct RestoreOperation {
         let lockTimeout = "SET lock_timeout = '\(tools.lockWaitTimeoutSeconds)s';"
         var preamble = "BEGIN;\n\(lockTimeout)\n"
         if serverVersion >= 140_000 { preamble += "SET client_connection_check_interval = '2s';\n" }
-        let child = try ChildProcess(tools.restoreCommand(database: database), stdin: .pipe)
+        let child = try ChildProcess(tools.restoreCommand(database: database), stdin: .pipe, stdout: .pipe)
         let watch = BlockerWatch(tools: tools, database: database)
         defer { _ = watch.stop() }
-        guard let sink = child.stdin else { throw BackupError.restoreFailed("no pipe to psql") }
+        guard let sink = child.stdin, let output = child.takeStdout() else {
+            throw BackupError.restoreFailed("no pipe to psql")
+        }
+        let readiness = PsqlReadiness(fd: output)
         _ = fcntl(sink, PGB_F_SETPIPE_SZ, 1 << 20)
         var finished = false
         defer {
@@ -76,10 +79,19 @@ struct RestoreOperation {
                 if pending.count >= 1 << 20 { try flush() }
             }
             try filter.finish { pending.append(contentsOf: $0) }
-            // Only here, with the whole file decoded and checked, may the transaction commit.
+            pending.append(contentsOf: readiness.command)
+            try flush()
+            // Only here, with the whole file decoded and checked and psql done with all of it, may the transaction
+            // commit. From the moment COMMIT is sent a signal no longer stops psql: the outcome must be known.
+            if !readiness.wait() {
+                psqlGone = true
+                throw BackupError.restoreFailed("psql stopped before the end of the dump")
+            }
+            try Interruption.shared.enterCommit("restore")
             pending.append(contentsOf: Array("\nCOMMIT;\n".utf8))
             try flush()
         } catch {
+            Interruption.shared.leaveCommit()
             if psqlGone {
                 child.closeStdin()
                 let status = child.wait()
@@ -90,6 +102,7 @@ struct RestoreOperation {
         }
         child.closeStdin()
         let status = child.wait()
+        Interruption.shared.leaveCommit()
         finished = true
         guard status == 0 else { throw failure(child, status: status, watch: watch) }
     }

@@ -47,6 +47,9 @@ struct Restore: ParsableCommand {
                                         terminateConnections: terminateConnections, progress: progress)
         }
         if progress != nil { Output.status("\r\u{1B}[K") }
+        if let signal = Interruption.shared.signal {
+            Output.warn("\(Interruption.name(signal)) arrived after COMMIT was sent; psql was let finish and the restore completed")
+        }
         if options.json {
             Output.json(result.json)
             return
