@@ -15,6 +15,8 @@ public struct APIRequest: Sendable {
     public var remoteUser: String?
     /// `Accept-Encoding` header (`HTTP_ACCEPT_ENCODING`).
     public var acceptEncoding: String?
+    /// `Origin`, `Sec-Fetch-Site` and `Host`, for the cross-site check.
+    public var browser = BrowserHeaders()
 
     public init(method: String, uri: String, contentType: String? = nil, body: [UInt8]? = [], prefer: String? = nil,
                 remoteUser: String? = nil, acceptEncoding: String? = nil) {
@@ -105,6 +107,7 @@ public struct APIResponse: Sendable {
         case 204: "No Content"
         case 400: "Bad Request"
         case 401: "Unauthorized"
+        case 403: "Forbidden"
         case 404: "Not Found"
         case 405: "Method Not Allowed"
         case 409: "Conflict"

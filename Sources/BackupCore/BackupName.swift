@@ -16,15 +16,11 @@ public enum BackupName {
         return name
     }
 
-    public static func isValid(_ name: String) -> Bool { databasePart(name) != nil }
-
-    /// The `<db>` part of a valid name (the file-safe form of the database), nil for an invalid name. Backups of the
-    /// old tool whose sidecar has no `database` are grouped by it.
-    public static func databasePart(_ name: String) -> String? {
+    public static func isValid(_ name: String) -> Bool {
         let bytes = Array(name.utf8)
         guard bytes.count <= 200, !name.contains(".."), bytes.starts(with: Array("backup_".utf8)),
             bytes.count > suffix.utf8.count, name.hasSuffix(suffix)
-        else { return nil }
+        else { return false }
         // Strip the fixed prefix and suffix, then read the tail backwards: [_N] _HHMMSS _YYYYMMDD.
         var middle = bytes[7..<(bytes.count - suffix.utf8.count)]
         func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
@@ -43,12 +39,11 @@ public enum BackupName {
             if withCounter, !dropDigitsGroup(exactly: nil) { continue }
             if dropDigitsGroup(exactly: 6), dropDigitsGroup(exactly: 8) { matched = true; break }
         }
-        guard matched, !middle.isEmpty else { return nil }
-        let allowed = middle.allSatisfy { b in
+        guard matched, !middle.isEmpty else { return false }
+        return middle.allSatisfy { b in
             isDigit(b) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b == UInt8(ascii: "_")
                 || b == UInt8(ascii: ".") || b == UInt8(ascii: "-")
         }
-        return allowed ? String(decoding: middle, as: UTF8.self) : nil
     }
 
     /// The database part of a file name: characters outside `[A-Za-z0-9_.-]` become `_`.

@@ -5,7 +5,7 @@ import Foundation
 public struct Job: Sendable, Equatable {
     public enum Operation: Sendable, Equatable {
         case create(description: String)
-        case restore(filename: String, targetDatabase: String?, safetyBackup: Bool)
+        case restore(filename: String, targetDatabase: String?, safetyBackup: Bool, terminateConnections: Bool = false)
 
         public var name: String {
             switch self {
@@ -35,9 +35,9 @@ public struct Job: Sendable, Equatable {
         switch operation {
         case let .create(description):
             request = [("description", .string(description))]
-        case let .restore(filename, target, safety):
+        case let .restore(filename, target, safety, terminate):
             request = [("backup_filename", .string(filename)), ("target_database", target.map(JSON.string) ?? .null),
-                       ("safety_backup", .bool(safety))]
+                       ("safety_backup", .bool(safety)), ("terminate_connections", .bool(terminate))]
         }
         return .object([
             ("id", .string(id)), ("operation", .string(operation.name)), ("state", .string(state.rawValue)),
@@ -60,7 +60,8 @@ public struct Job: Sendable, Equatable {
         case "restore":
             guard let filename = request["backup_filename"]?.stringValue else { return nil }
             operation = .restore(filename: filename, targetDatabase: request["target_database"]?.stringValue,
-                                 safetyBackup: request["safety_backup"]?.boolValue ?? true)
+                                 safetyBackup: request["safety_backup"]?.boolValue ?? true,
+                                 terminateConnections: request["terminate_connections"]?.boolValue ?? false)
         default: return nil
         }
         var progress: Progress?
@@ -107,8 +108,8 @@ public struct JobRunner: Sendable {
 
     /// Reads a job; a job whose process died without finishing is reported as failed.
     public func read(_ id: String) throws -> Job {
-        guard Job.isValidID(id) else { throw BackupError.invalidInput("invalid job id '\(id.prefix(40))'") }
-        guard let bytes = try FileSystem.readSmallFile(path(id)) else { throw BackupError.notFound("job \(id)") }
+        guard Job.isValidID(id) else { throw BackupError.invalidInput("invalid job id '\(id.prefix(40))': a job id is 32 lower-case hex digits") }
+        guard let bytes = try FileSystem.readSmallFile(path(id)) else { throw BackupError.jobNotFound(id) }
         guard let json = try? JSON.parse(bytes), var job = Job.parse(json) else {
             throw BackupError.io(path: path(id), message: "the job file is damaged")
         }
@@ -165,6 +166,18 @@ public struct JobRunner: Sendable {
         return (try? read(job.id)) ?? job
     }
 
+    /// The jobs still on record (finished ones are kept for 7 days), newest first, at most `limit`. A job file
+    /// that cannot be read is left out rather than failing the whole list.
+    public func recent(limit: Int = 100) throws -> [Job] {
+        guard let names = try? FileSystem.list(store.jobsDirectory) else { return [] }
+        let jobs = names.compactMap { name -> Job? in
+            guard name.hasSuffix(".json") else { return nil }
+            let id = String(name.dropLast(5))
+            return Job.isValidID(id) ? try? read(id) : nil
+        }
+        return Array(jobs.sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }.prefix(limit))
+    }
+
     /// Job files are small but would pile up forever; finished ones older than `age` seconds go.
     func pruneFinishedJobs(olderThan age: TimeInterval) {
         guard let names = try? FileSystem.list(store.jobsDirectory) else { return }
@@ -194,8 +207,9 @@ public struct JobRunner: Sendable {
                                                   yieldsSession: true, progress: progressJob.record)
                 job.result = .object([("success", .bool(true)), ("message", .string("Backup created successfully")),
                                       ("backup", metadata.listingJSON)])
-            case let .restore(filename, target, safety):
-                let result = try manager.restore(filename, targetDatabase: target, safetyBackup: safety, user: job.user,
+            case let .restore(filename, target, safety, terminate):
+                let result = try manager.restore(filename, targetDatabase: target, safetyBackup: safety,
+                                                 terminateConnections: terminate, user: job.user,
                                                  progress: progressJob.record)
                 job.result = result.json
             }
@@ -210,6 +224,7 @@ public struct JobRunner: Sendable {
         job.progress = progressJob.last
         job.updatedAt = manager.clock.now()
         try? save(job)
+        if job.state == .failed, let signal = Interruption.shared.signal { return 128 + signal }
         return job.state == .succeeded ? 0 : 1
     }
 }

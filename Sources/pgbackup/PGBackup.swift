@@ -12,12 +12,19 @@ struct PGBackup: ParsableCommand {
 
     static func main() {
         signal(SIGPIPE, SIG_IGN)
+        // Before anything else starts a thread: SIGTERM/SIGINT/SIGHUP are taken by one watcher (see Interruption).
+        Interruption.shared.install()
         // Swift repairs invalid UTF-8 in arguments silently; refuse it instead of storing a changed value.
         for index in 1..<Int(CommandLine.argc) {
             if let raw = CommandLine.unsafeArgv[index], String(validatingCString: raw) == nil {
                 FileHandle.standardError.write(Data("❌ Error: argument \(index) is not valid UTF-8\n".utf8))
                 Foundation.exit(2)
             }
+        }
+        // No arguments at all is a usage error (a script that lost its arguments must not look successful).
+        if CommandLine.argc == 1 {
+            FileHandle.standardError.write(Data((helpMessage() + "\n").utf8))
+            Foundation.exit(2)
         }
         do {
             var command = try parseAsRoot(hoistingCommonOptions(Array(CommandLine.arguments.dropFirst())))
