@@ -108,11 +108,11 @@ final class FaultInvariants: @unchecked Sendable {
                 sourceLocation: sourceLocation)
         #expect(status["running"] is NSNull, "\(label)an operation still holds the lock: \(status["running"] ?? "nil")",
                 sourceLocation: sourceLocation)
-        if let first = names.first {
-            let last = status["last_backup"] as? [String: Any]
-            #expect(last?["filename"] as? String == first, "\(label)status.last_backup is not the newest listed",
-                    sourceLocation: sourceLocation)
-        }
+        // last_backup is the newest listed backup of the database status is about (POSTGRES_DB), none if it has none.
+        let newestOfDatabase = complete.first { $0["database"] as? String == database }?["filename"] as? String
+        let last = status["last_backup"] as? [String: Any]
+        #expect(last?["filename"] as? String == newestOfDatabase,
+                "\(label)status.last_backup is not the newest listed backup of \(database)", sourceLocation: sourceLocation)
 
         // 3 and 6: what existed before is still there, byte for byte.
         for (name, sha) in before.sorted(by: { $0.key < $1.key }) where !mayBeDeleted.contains(name) && !damaged.contains(name) {
