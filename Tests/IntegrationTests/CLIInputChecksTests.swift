@@ -108,31 +108,22 @@ final class CLIInputChecksTests {
         #expect(help.status == 0 && help.out.contains("USAGE: pgbackup"), "--help still answers on stdout with 0: \(help)")
     }
 
-    /// Runs pgbackup on a pseudo-terminal (script(1)), typing `answer` at it.
-    private func onTerminal(_ arguments: [String], database: String, answer: String) throws -> ProcessResult {
-        let command = ([try Binaries.pgbackup()] + arguments).map { "'\($0)'" }.joined(separator: " ")
-        return try ProcessRunner.run(
-            try ProcessRunner.tool("script"), ["-q", "-e", "-c", command, "/dev/null"],
-            environment: ctx.environment(database: database).merging(["SHELL": "/bin/sh"]) { _, new in new },
-            stdin: Data((answer + "\n").utf8), timeout: .seconds(120))
-    }
-
     @Test func onATerminalOnlyTheAnswerYesGoesAhead() throws {
         let db = try ctx.sampleDatabase("terminal")
         let first = try ctx.create(db, description: "first")
         let second = try ctx.create(db, description: "second")
 
-        let declined = try onTerminal(["delete", first], database: db, answer: "no")
+        let declined = try ctx.onTerminal(["delete", first], database: db, answer: "no")
         #expect(declined.status == 1, "\(declined)")
         #expect(declined.out.contains("Type 'yes' to continue"))
         #expect(ctx.dumpFiles() == [first, second].sorted())
 
-        let accepted = try onTerminal(["delete", first], database: db, answer: "yes")
+        let accepted = try ctx.onTerminal(["delete", first], database: db, answer: "yes")
         #expect(accepted.status == 0, "\(accepted)")
         #expect(ctx.dumpFiles() == [second])
 
         try ctx.cluster.psql("UPDATE canary SET value = 'before terminal restore'", database: db)
-        let restore = try onTerminal(["restore", second, "--no-safety-backup"], database: db, answer: "yes")
+        let restore = try ctx.onTerminal(["restore", second, "--no-safety-backup"], database: db, answer: "yes")
         #expect(restore.status == 0, "\(restore)")
         #expect(restore.out.contains("WARNING: This will restore the database from backup!"))
         #expect(try ctx.cluster.psql("SELECT value FROM canary", database: db) == SampleSchema.canaryValue)

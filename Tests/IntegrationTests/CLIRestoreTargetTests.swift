@@ -10,15 +10,6 @@ final class CLIRestoreTargetTests {
     init() throws { ctx = try CLITestContext() }
     deinit { ctx.remove() }
 
-    /// Runs pgbackup on a pseudo-terminal (script(1)), typing `answer` at it.
-    private func onTerminal(_ arguments: [String], database: String, answer: String) throws -> ProcessResult {
-        let command = ([try Binaries.pgbackup()] + arguments).map { "'\($0)'" }.joined(separator: " ")
-        return try ProcessRunner.run(
-            try ProcessRunner.tool("script"), ["-q", "-e", "-c", command, "/dev/null"],
-            environment: ctx.environment(database: database).merging(["SHELL": "/bin/sh"]) { _, new in new },
-            stdin: Data((answer + "\n").utf8), timeout: .seconds(120))
-    }
-
     @Test func aBackupOfAnotherDatabaseIsRefusedWithoutTargetDbEvenWithYes() throws {
         let staging = try ctx.sampleDatabase("staging")
         let production = try ctx.sampleDatabase("production")
@@ -36,7 +27,7 @@ final class CLIRestoreTargetTests {
         #expect(json.status == 2, "\(json)")
         #expect(try json.jsonObject()["error"] as? String == "target_database_required")
         // On a terminal it refuses before asking.
-        let asked = try onTerminal(["restore", backup], database: production, answer: "yes")
+        let asked = try ctx.onTerminal(["restore", backup], database: production, answer: "yes")
         #expect(asked.status == 2, "\(asked)")
         #expect(!asked.out.contains("Type 'yes' to continue"), "\(asked.out)")
         #expect(asked.out.contains(staging), "\(asked.out)")
@@ -56,14 +47,14 @@ final class CLIRestoreTargetTests {
         let stagingDump = try ctx.cluster.normalisedDump(staging)
         let tables = "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
 
-        let declined = try onTerminal(["restore", backup, "--target-db", production, "--no-safety-backup"],
+        let declined = try ctx.onTerminal(["restore", backup, "--target-db", production, "--no-safety-backup"],
                                       database: production, answer: "no")
         #expect(declined.status == 1, "\(declined)")
         #expect(declined.out.contains("Target database: \(production)"), "\(declined.out)")
         #expect(declined.out.contains("This backup is of ANOTHER database, '\(staging)'"), "\(declined.out)")
         #expect(try ctx.cluster.psql(tables, database: production) == "0", "declined, yet the database changed")
 
-        let accepted = try onTerminal(["restore", backup, "--target-db", production, "--no-safety-backup"],
+        let accepted = try ctx.onTerminal(["restore", backup, "--target-db", production, "--no-safety-backup"],
                                       database: production, answer: "yes")
         #expect(accepted.status == 0, "\(accepted)")
         DumpComparison.expectEqual(stagingDump, try ctx.cluster.normalisedDump(production), "production = staging's backup")
@@ -76,7 +67,7 @@ final class CLIRestoreTargetTests {
 
         // A backup of the target itself: no warning about another database.
         let own = try ctx.create(production, description: "of production")
-        let same = try onTerminal(["restore", own, "--no-safety-backup"], database: production, answer: "yes")
+        let same = try ctx.onTerminal(["restore", own, "--no-safety-backup"], database: production, answer: "yes")
         #expect(same.status == 0, "\(same)")
         #expect(!same.out.contains("ANOTHER"), "\(same.out)")
     }

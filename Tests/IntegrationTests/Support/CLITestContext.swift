@@ -62,6 +62,15 @@ final class CLITestContext: @unchecked Sendable {
             stdin: stdin, timeout: timeout)
     }
 
+    /// Runs pgbackup on a pseudo-terminal (script(1)), typing `answer` at it.
+    func onTerminal(_ arguments: [String], database: String, answer: String) throws -> ProcessResult {
+        let command = ([try Binaries.pgbackup()] + arguments).map { "'\($0)'" }.joined(separator: " ")
+        return try ProcessRunner.run(
+            try ProcessRunner.tool("script"), ["-q", "-e", "-c", command, "/dev/null"],
+            environment: environment(database: database).merging(["SHELL": "/bin/sh"]) { _, new in new },
+            stdin: Data((answer + "\n").utf8), timeout: .seconds(120))
+    }
+
     func startPgbackup(_ arguments: [String], database: String, env extra: [String: String] = [:]) throws -> RunningProcess {
         try RunningProcess(try Binaries.pgbackup(), arguments, environment: environment(database: database, extra: extra))
     }
