@@ -55,6 +55,8 @@ struct HTTPResponse: CustomStringConvertible {
 extension NginxStack {
     enum Credentials {
         case valid
+        /// The stack's reader (may only look).
+        case reader
         case none
         case custom(user: String, password: String)
     }
@@ -80,6 +82,7 @@ extension NginxStack {
         var config = ""
         switch credentials {
         case .valid: config = "user = \"\(user):\(password)\"\n"
+        case .reader: config = "user = \"\(reader):\(readerPassword)\"\n"
         case .none: break
         case let .custom(user, password): config = "user = \"\(user):\(password)\"\n"
         }

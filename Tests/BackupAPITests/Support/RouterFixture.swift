@@ -23,7 +23,8 @@ final class RouterFixture: @unchecked Sendable {
         directory = root + "/backups"
         let configuration = Configuration(
             backupDirectory: directory, retentionDays: retentionDays, maxCount: maxCount, intervalHours: 24,
-            postgres: PostgresConnection(host: root + "/no-server", port: 1, database: "appdb", user: "nobody"))
+            postgres: PostgresConnection(host: root + "/no-server", port: 1, database: "appdb", user: "nobody"),
+            operators: .users(["alice"]))
         let logger = Logger(label: "router-test", factory: { _ in SwiftLogNoOpLogHandler() })
         manager = BackupManager(configuration: configuration, logger: logger, clock: FixedClock(Self.now),
                                 environment: ["PATH": "/usr/bin:/bin"])
