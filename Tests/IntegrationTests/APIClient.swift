@@ -120,8 +120,8 @@ extension NginxStack {
     }
 
     /// `request` with a JSON body given as text.
-    func post(_ path: String, json: String? = nil, headers: [String] = []) throws -> HTTPResponse {
-        try request("POST", path, body: json.map { Data($0.utf8) }, headers: headers)
+    func post(_ path: String, json: String? = nil, headers: [String] = [], credentials: Credentials = .valid) throws -> HTTPResponse {
+        try request("POST", path, body: json.map { Data($0.utf8) }, headers: headers, credentials: credentials)
     }
 
     func get(_ path: String) throws -> HTTPResponse {
