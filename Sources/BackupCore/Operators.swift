@@ -14,7 +14,7 @@ public enum Operators: Sendable, Equatable {
     /// Parses the variable's value: `*`, or user names separated by commas (blanks around them ignored).
     public static func parse(_ text: String?) throws -> Operators {
         guard let text, !text.trimmingCharacters(in: .whitespaces).isEmpty else { return .unset }
-        let names = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let names = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         if names == ["*"] { return .anyAuthenticated }
         guard !names.contains(where: \.isEmpty), !names.contains("*"),
               names.allSatisfy({ !$0.contains(":") && !$0.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7f } })
