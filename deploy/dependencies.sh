@@ -9,6 +9,8 @@ packages=(
     nginx-light openssl apache2-utils            # TLS + basic auth in front of the responder
     spawn-fcgi curl wrk pigz time procps psmisc  # tests and benchmark
     shellcheck systemd util-linux
+    libfcgi-bin                                  # cgi-fcgi: tests talk FastCGI to the responder without nginx
+    chromium chromium-driver python3-selenium    # the cross-site request test drives a headless browser
 )
 
 sudo_cmd=()

@@ -19,6 +19,8 @@ public struct APIRequest: Sendable {
     public var range: String?
     /// `If-Range` header (`HTTP_IF_RANGE`), for downloads.
     public var ifRange: String?
+    /// `Origin`, `Sec-Fetch-Site` and `Host`, for the cross-site check.
+    public var browser = BrowserHeaders()
 
     public init(method: String, uri: String, contentType: String? = nil, body: [UInt8]? = [], prefer: String? = nil,
                 remoteUser: String? = nil, acceptEncoding: String? = nil, range: String? = nil, ifRange: String? = nil) {

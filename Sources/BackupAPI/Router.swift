@@ -22,6 +22,7 @@ public struct Router: Sendable {
         case status
         case cleanup
         case restore
+        case jobs
         case job(String)
         case download(String)
         case verify(String)
@@ -30,7 +31,7 @@ public struct Router: Sendable {
         var allowed: [String] {
             switch self {
             case .collection: ["GET", "HEAD", "POST"]
-            case .status, .job, .download: ["GET", "HEAD"]
+            case .status, .jobs, .job, .download: ["GET", "HEAD"]
             case .cleanup, .restore, .verify: ["POST"]
             case .backup: ["GET", "HEAD", "DELETE"]
             }
@@ -58,6 +59,7 @@ public struct Router: Sendable {
             case "status": return .status
             case "cleanup": return .cleanup
             case "restore": return .restore
+            case "jobs": return .jobs
             case "": return nil
             default: return .backup(segments[0])
             }
@@ -92,8 +94,17 @@ public struct Router: Sendable {
     }
 
     public func handle(_ request: APIRequest) -> APIResponse {
-        if let denied = accessDenied(request) { return denied }
+        answer(request).withSecurityHeaders()
+    }
+
+    private func answer(_ request: APIRequest) -> APIResponse {
         do {
+            // Before routing: a forged request learns nothing about paths or methods either.
+            if let refusal = CrossSiteCheck.refusal(method: request.method, request.browser) {
+                return .error(403, "cross_site_request", refusal)
+            }
+            // Roles, as nginx checks them: a reader's request that would change something stops here.
+            if let denied = accessDenied(request) { return denied }
             guard let route = try Self.route(request.uri) else {
                 return .error(404, "not_found", "no such API path")
             }
@@ -105,7 +116,8 @@ public struct Router: Sendable {
             guard request.body != nil else {
                 return .error(413, "payload_too_large", "the request body is larger than \(Self.bodyLimit / 1024) KiB")
             }
-            let response = try dispatch(route, request)
+            let query = try QueryParameters(uri: request.uri, allowed: route.queryParameters)
+            let response = try dispatch(route, request, query: query)
             return request.method == "HEAD" ? headOnly(response) : response
         } catch let error as BackupError {
             return .error(error)
@@ -117,17 +129,23 @@ public struct Router: Sendable {
         }
     }
 
+    /// The headers GET would send, Content-Length included, and no body.
     private func headOnly(_ response: APIResponse) -> APIResponse {
         var copy = response
-        if case let .file(fd, size) = response.body {
+        switch response.body {
+        case let .file(fd, size):
             close(fd)
             copy.headers.append(("Content-Length", String(size)))
+        case .json, .rawJSON, .gzipJSON:
+            copy.headers.append(("Content-Length", String(response.bodyBytes.count)))
+        case .empty:
+            break
         }
         copy.body = .empty
         return copy
     }
 
-    private func dispatch(_ route: Route, _ request: APIRequest) throws -> APIResponse {
+    private func dispatch(_ route: Route, _ request: APIRequest, query: QueryParameters) throws -> APIResponse {
         let user = request.remoteUser
         // `Prefer: respond-async; wait=5, foo` — only each preference's first token counts.
         let async = request.prefer?.lowercased().split(separator: ",").contains {
@@ -184,7 +202,10 @@ public struct Router: Sendable {
             return .json(200, try manager.restore(name, targetDatabase: target, safetyBackup: safety, user: user ?? "-").json)
         case (.cleanup, _):
             let body = try RequestBody(request, allowed: ["dry_run": .bool])
-            return .json(200, try manager.cleanup(dryRun: body.bool("dry_run") ?? false, user: user ?? "-").json)
+            let dryRun = try query.agreeing(query.bool("dry_run"), withBody: body.bool("dry_run"), field: "dry_run")
+            return .json(200, try manager.cleanup(dryRun: dryRun ?? false, user: user ?? "-").json)
+        case (.jobs, _):
+            return .json(200, .array(try jobs.recent().map(\.json)))
         case (.job(let id), _):
             return .json(200, try jobs.read(id).json)
         default:

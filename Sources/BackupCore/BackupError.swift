@@ -9,6 +9,8 @@ public enum BackupError: Error, Equatable, Sendable {
     case invalidInput(String)
     /// No complete backup has that name.
     case notFound(String)
+    /// No async job has that id (it never existed, or finished more than 7 days ago).
+    case jobNotFound(String)
     /// Another mutating operation holds the lock.
     case operationInProgress(LockHolder?)
     /// The stored backup does not match what was recorded, or is not a complete dump.
@@ -33,7 +35,7 @@ public enum BackupError: Error, Equatable, Sendable {
         switch self {
         case .invalidConfiguration: "invalid_configuration"
         case .invalidInput: "invalid_input"
-        case .notFound: "not_found"
+        case .notFound, .jobNotFound: "not_found"
         case .operationInProgress: "operation_in_progress"
         case .verificationFailed: "verification_failed"
         case .dumpFailed: "dump_failed"
@@ -49,7 +51,7 @@ public enum BackupError: Error, Equatable, Sendable {
     /// CLI exit code: 1 failed, 2 bad usage or input, 3 busy, 4 verification failed.
     public var exitCode: Int32 {
         switch self {
-        case .invalidConfiguration, .invalidInput, .notFound: 2
+        case .invalidConfiguration, .invalidInput, .notFound, .jobNotFound: 2
         case .operationInProgress: 3
         case .verificationFailed: 4
         case .dumpFailed, .restoreFailed, .databaseUnreachable, .versionMismatch, .insufficientSpace, .io,
@@ -63,7 +65,7 @@ public enum BackupError: Error, Equatable, Sendable {
         switch self {
         case .invalidConfiguration, .io, .launchFailed, .dumpFailed, .restoreFailed, .versionMismatch: 500
         case .invalidInput: 400
-        case .notFound: 404
+        case .notFound, .jobNotFound: 404
         case .operationInProgress: 409
         case .verificationFailed: 422
         case .databaseUnreachable: 503
@@ -81,6 +83,8 @@ extension BackupError: CustomStringConvertible {
             message
         case let .notFound(name):
             "no backup named '\(name)'"
+        case let .jobNotFound(id):
+            "no job with id '\(id)' (finished jobs are kept for 7 days)"
         case let .operationInProgress(holder?):
             "another operation is running: \(holder.operation) (pid \(holder.pid), since \(Timestamp.iso8601(holder.since)))"
         case .operationInProgress(nil):

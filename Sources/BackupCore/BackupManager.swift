@@ -74,13 +74,15 @@ public struct BackupManager: Sendable {
             .run(database: database, description: description, kind: kind, progress: progress)
     }
 
-    /// Refuses descriptions over 1,000 bytes or with control characters.
+    /// Refuses descriptions over 1,000 bytes, or with a character that could forge a log line or reorder a table
+    /// printed in a terminal (see `DescriptionText`).
     public static func checkDescription(_ description: String) throws -> String {
         guard description.utf8.count <= 1000 else {
             throw BackupError.invalidInput("description is too long (at most 1000 bytes)")
         }
-        guard !description.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\t" || $0.value == 0x7f }) else {
-            throw BackupError.invalidInput("description must not contain control characters (newlines, NUL…)")
+        if let scalar = description.unicodeScalars.first(where: DescriptionText.isRefused) {
+            throw BackupError.invalidInput(
+                "description must not contain control characters, direction overrides or line separators (found \(DescriptionText.codePoint(scalar)))")
         }
         return description
     }

@@ -107,8 +107,8 @@ public struct JobRunner: Sendable {
 
     /// Reads a job; a job whose process died without finishing is reported as failed.
     public func read(_ id: String) throws -> Job {
-        guard Job.isValidID(id) else { throw BackupError.invalidInput("invalid job id '\(id.prefix(40))'") }
-        guard let bytes = try FileSystem.readSmallFile(path(id)) else { throw BackupError.notFound("job \(id)") }
+        guard Job.isValidID(id) else { throw BackupError.invalidInput("invalid job id '\(id.prefix(40))': a job id is 32 lower-case hex digits") }
+        guard let bytes = try FileSystem.readSmallFile(path(id)) else { throw BackupError.jobNotFound(id) }
         guard let json = try? JSON.parse(bytes), var job = Job.parse(json) else {
             throw BackupError.io(path: path(id), message: "the job file is damaged")
         }
@@ -163,6 +163,18 @@ public struct JobRunner: Sendable {
             usleep(10_000)
         }
         return (try? read(job.id)) ?? job
+    }
+
+    /// The jobs still on record (finished ones are kept for 7 days), newest first, at most `limit`. A job file
+    /// that cannot be read is left out rather than failing the whole list.
+    public func recent(limit: Int = 100) throws -> [Job] {
+        guard let names = try? FileSystem.list(store.jobsDirectory) else { return [] }
+        let jobs = names.compactMap { name -> Job? in
+            guard name.hasSuffix(".json") else { return nil }
+            let id = String(name.dropLast(5))
+            return Job.isValidID(id) ? try? read(id) : nil
+        }
+        return Array(jobs.sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }.prefix(limit))
     }
 
     /// Job files are small but would pile up forever; finished ones older than `age` seconds go.

@@ -20,11 +20,13 @@ struct Exchange {
             logger.warning("could not read the request body", metadata: ["error": "\(error)"])
             body = nil
         }
-        let apiRequest = APIRequest(
+        var apiRequest = APIRequest(
             method: request.method, uri: request.requestURI, contentType: request.contentType, body: body,
             prefer: request.param("HTTP_PREFER"), remoteUser: request.remoteUser,
             acceptEncoding: request.param("HTTP_ACCEPT_ENCODING"), range: request.param("HTTP_RANGE"),
             ifRange: request.param("HTTP_IF_RANGE"))
+        apiRequest.browser = BrowserHeaders(origin: request.param("HTTP_ORIGIN"),
+                                            fetchSite: request.param("HTTP_SEC_FETCH_SITE"), host: request.param("HTTP_HOST"))
         let response = router.handle(apiRequest)
         if request.method != "GET" && request.method != "HEAD" {
             logger.notice("api request", metadata: [
@@ -43,7 +45,7 @@ struct Exchange {
     /// form's newline written after it — rather than copied into a new array first.
     private func sendCached(_ bytes: [UInt8], newline: Bool, _ response: APIResponse) throws {
         try request.beginResponse(status: response.status, headers: response.headers + [
-            ("Cache-Control", "no-store"), ("Content-Length", String(bytes.count + (newline ? 1 : 0)))])
+            ("Content-Length", String(bytes.count + (newline ? 1 : 0)))])
         try request.write(bytes)
         if newline { try request.write([0x0a] as [UInt8]) }
         try request.finish()
@@ -56,9 +58,7 @@ struct Exchange {
         case let .gzipJSON(bytes):
             try sendCached(bytes, newline: false, response)
         case .json, .empty:
-            var headers = response.headers
-            if case .empty = response.body {} else { headers.append(("Cache-Control", "no-store")) }
-            try request.respond(status: response.status, headers: headers, body: response.bodyBytes)
+            try request.respond(status: response.status, headers: response.headers, body: response.bodyBytes)
         case let .file(fd, size):
             // A download lasts as long as its client reads: it goes on a thread of its own so the workers stay
             // free for list/status; past the cap the client is told to come back.

@@ -75,22 +75,25 @@ struct Context {
         }
     }
 
-    /// Asks for "yes" on a terminal; refuses without one unless `--yes` was given.
+    /// Asks for "yes" on a terminal. Without one, a `yes` line on stdin (`echo yes | pgbackup restore …`, as
+    /// scripts of the old tool did) is as explicit as `--yes`; an empty or closed stdin refuses.
     func confirm(_ warning: [String], assumeYes: Bool) throws {
         if assumeYes { return }
-        guard isatty(0) == 1 else {
-            Output.fail(.invalidInput("refusing to continue without confirmation: no terminal to ask on; pass --yes"),
-                        json: options.json)
+        let terminal = isatty(0) == 1
+        // Without a terminal the prompt goes to stderr, so stdout (`--json`, a script's capture) holds only the result.
+        let say: (String) -> Void = terminal ? { print($0, terminator: "") } : { Output.status($0) }
+        say(warning.map { $0 + "\n" }.joined() + "\n   Type 'yes' to continue: ")
+        fflush(nil)
+        let answer = readLine()?.trimmingCharacters(in: .whitespaces)
+        if !terminal { say((answer ?? "") + "\n") }
+        if answer == "yes" { return }
+        guard terminal || !(answer ?? "").isEmpty else {
+            Output.fail(.invalidInput("refusing to continue without confirmation: no terminal to ask on and no 'yes' "
+                + "line on stdin; pass --yes"), json: options.json)
             throw CLIFailure(exitCode: 2)
         }
-        for line in warning { print(line) }
-        print("")
-        print("   Type 'yes' to continue: ", terminator: "")
-        fflush(nil)
-        guard readLine()?.trimmingCharacters(in: .whitespaces) == "yes" else {
-            print("Cancelled.")
-            throw CLIFailure(exitCode: 1)
-        }
+        print("Cancelled.")
+        throw CLIFailure(exitCode: 1)
     }
 }
 

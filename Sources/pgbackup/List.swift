@@ -17,26 +17,27 @@ struct List: ParsableCommand {
         print(Self.table(listing))
     }
 
-    /// The seed's layout: a header, one row a backup, a total.
+    /// The old tool's layout: a header, one row a backup, a total. Columns are at least the old tool's widths and
+    /// grow to the longest value, so a long name never pushes its row out of line.
     static func table(_ listing: BackupStore.Listing) -> String {
-        let rule = String(repeating: "─", count: 80)
-        func row(_ name: String, _ size: String, _ created: String, _ description: String) -> String {
-            func pad(_ text: String, _ width: Int) -> String {
-                text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count + 1)
-            }
-            return pad(name, 45) + pad(size, 12) + pad(created, 24) + description
-        }
-        var lines = ["📦 Available Backups (\(listing.backups.count)):", rule,
-                     row("Filename", "Size", "Created", "Description"), rule]
-        for backup in listing.backups {
+        typealias Row = (name: String, size: String, created: String, description: String)
+        var rows: [Row] = listing.backups.map { backup in
             let created = Timestamp.iso8601(backup.createdAt).prefix(19).replacingOccurrences(of: "T", with: " ")
             var description = backup.description
             if !backup.verified { description += " (no checksum: made by an older tool)" }
-            lines.append(row(backup.filename, Output.megabytes(backup.sizeBytes), created, description))
+            return (backup.filename, Output.megabytes(backup.sizeBytes), created, description)
         }
-        for damaged in listing.damaged {
-            lines.append(row(damaged.filename, "?", "?", "⚠️  damaged: \(damaged.error)"))
+        rows += listing.damaged.map { ($0.filename, "?", "?", "⚠️  damaged: \($0.error)") }
+        let header: Row = ("Filename", "Size", "Created", "Description")
+        let widths = (name: max(44, rows.map(\.name.count).max() ?? 0), size: max(11, rows.map(\.size.count).max() ?? 0),
+                      created: max(23, rows.map(\.created.count).max() ?? 0))
+        func pad(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: width - text.count + 1) }
+        func line(_ row: Row) -> String {
+            pad(row.name, widths.name) + pad(row.size, widths.size) + pad(row.created, widths.created) + row.description
         }
+        let rule = String(repeating: "─", count: max(80, widths.name + widths.size + widths.created + 3 + header.description.count))
+        var lines = ["📦 Available Backups (\(listing.backups.count)):", rule, line(header), rule]
+        lines += rows.map(line)
         lines.append(rule)
         let total = listing.backups.reduce(Int64(0)) { $0 + $1.sizeBytes }
         lines.append("Total: \(listing.backups.count) backups, \(Output.megabytes(total))")

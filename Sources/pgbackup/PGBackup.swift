@@ -19,6 +19,11 @@ struct PGBackup: ParsableCommand {
                 Foundation.exit(2)
             }
         }
+        // No arguments at all is a usage error (a script that lost its arguments must not look successful).
+        if CommandLine.argc == 1 {
+            FileHandle.standardError.write(Data((helpMessage() + "\n").utf8))
+            Foundation.exit(2)
+        }
         do {
             var command = try parseAsRoot(hoistingCommonOptions(Array(CommandLine.arguments.dropFirst())))
             try command.run()

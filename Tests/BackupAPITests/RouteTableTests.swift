@@ -19,7 +19,10 @@ struct RouteTableTests {
     /// Every route with every method it refuses; a backup named `name` exists, the job does not.
     static let cases: [Case] = [
         Case(method: "GET", uri: "/api/backups", status: 200, allow: nil),
-        Case(method: "GET", uri: "/api/backups?page=2", status: 200, allow: nil),
+        Case(method: "GET", uri: "/api/backups?page=2", status: 400, allow: nil),
+        Case(method: "GET", uri: "/api/backups/jobs", status: 200, allow: nil),
+        Case(method: "HEAD", uri: "/api/backups/jobs", status: 200, allow: nil),
+        Case(method: "POST", uri: "/api/backups/jobs", status: 405, allow: "GET, HEAD"),
         Case(method: "PUT", uri: "/api/backups", status: 405, allow: "GET, HEAD, POST"),
         Case(method: "DELETE", uri: "/api/backups", status: 405, allow: "GET, HEAD, POST"),
         Case(method: "PATCH", uri: "/api/backups", status: 405, allow: "GET, HEAD, POST"),

@@ -45,23 +45,67 @@ final class CLIInputChecksTests {
     }
 
     @Test(arguments: ["restore", "delete"])
-    func withoutATerminalAndWithoutYesNothingHappens(_ command: String) throws {
+    func withoutATerminalAndWithoutAYesLineNothingHappens(_ command: String) throws {
         let db = try ctx.sampleDatabase("confirm")
         let name = try ctx.create(db)
         try ctx.cluster.psql("UPDATE canary SET value = 'must survive'", database: db)
         let dumpBefore = try ctx.cluster.normalisedDump(db)
         let filesBefore = ctx.directorySnapshot()
 
-        // Even "yes" on a pipe is not a person at a terminal.
-        let piped = try ctx.pgbackup([command, name], database: db, stdin: Data("yes\n".utf8))
-        #expect(piped.status == 2, "\(piped)")
-        #expect(piped.err.contains("--yes"))
+        // An empty or closed stdin is no answer: refused as bad usage, naming --yes.
+        let empty = try ctx.pgbackup([command, name], database: db, stdin: Data())
+        #expect(empty.status == 2, "\(empty)")
+        #expect(empty.err.contains("--yes"))
         let devNull = try ctx.pgbackup([command, name, "--json"], database: db)
         #expect(devNull.status == 2, "\(devNull)")
+        #expect((try? JSON.object(devNull.stdout))?["error"] as? String == "invalid_input", "stdout is only the JSON: \(devNull.out)")
+        // Any other line is a "no".
+        for answer in ["no\n", "y\n", "YES please\n", "\n"] {
+            let declined = try ctx.pgbackup([command, name], database: db, stdin: Data(answer.utf8))
+            #expect(declined.status != 0, "\(answer.debugDescription): \(declined)")
+        }
 
         #expect(ctx.directorySnapshot() == filesBefore)
         DumpComparison.expectEqual(dumpBefore, try ctx.cluster.normalisedDump(db), "database after the refusal")
         #expect(try ctx.cluster.psql("SELECT value FROM canary", database: db) == "must survive")
+    }
+
+    /// Scripts written for the old tool answer the prompt with `echo yes |`: that is as explicit as --yes.
+    @Test func aYesLineOnAPipeGoesAheadThroughTheWrapper() throws {
+        let db = try ctx.sampleDatabase("piped")
+        let first = try ctx.create(db, description: "first")
+        let second = try ctx.create(db, description: "second")
+        var env = ctx.environment(database: db)
+        env["PGBACKUP_BIN"] = try Binaries.pgbackup()
+        let wrapper = try SourceTree.file("backup-database.sh").path
+
+        try ctx.cluster.psql("UPDATE canary SET value = 'changed after the backup'", database: db)
+        let restore = try ProcessRunner.run(try ProcessRunner.tool("bash"), [wrapper, "restore", second, "--no-safety-backup"],
+                                            environment: env, stdin: Data("yes\n".utf8), timeout: .seconds(120))
+        #expect(restore.status == 0, "\(restore)")
+        #expect(restore.err.contains("Type 'yes' to continue"), "the prompt goes to stderr without a terminal: \(restore)")
+        #expect(try ctx.cluster.psql("SELECT value FROM canary", database: db) == SampleSchema.canaryValue)
+
+        let delete = try ProcessRunner.run(try ProcessRunner.tool("bash"), [wrapper, "delete", first, "--json"],
+                                           environment: env, stdin: Data("yes\n".utf8), timeout: .seconds(60))
+        #expect(delete.status == 0, "\(delete)")
+        #expect((try? JSON.object(delete.stdout))?["success"] as? Bool == true, "stdout is only the JSON: \(delete.out)")
+        #expect(ctx.dumpFiles() == [second])
+    }
+
+    @Test func withNoArgumentsAtAllUsageAndExit2() throws {
+        let db = try ctx.emptyDatabase("usage")
+        var env = ctx.environment(database: db)
+        env["PGBACKUP_BIN"] = try Binaries.pgbackup()
+        for (program, arguments) in [(try Binaries.pgbackup(), [String]()),
+                                     (try ProcessRunner.tool("bash"), [try SourceTree.file("backup-database.sh").path])] {
+            let result = try ProcessRunner.run(program, arguments, environment: env, timeout: .seconds(30))
+            #expect(result.status == 2, "\(result)")
+            #expect(result.err.contains("USAGE: pgbackup"), "\(result)")
+            #expect(result.out.isEmpty)
+        }
+        let help = try ctx.pgbackup(["--help"], database: db)
+        #expect(help.status == 0 && help.out.contains("USAGE: pgbackup"), "--help still answers on stdout with 0: \(help)")
     }
 
     /// Runs pgbackup on a pseudo-terminal (script(1)), typing `answer` at it.

@@ -125,3 +125,36 @@ final class CLIListTests {
         #expect(human.out.contains("Total: 0 backups, 0.00 MB"))
     }
 }
+
+/// The table's columns are sized to the data: a long name never pushes its row out of line.
+@Suite("CLI: list table layout", .serialized, .postgresCluster)
+final class CLIListLayoutTests {
+    let ctx: CLITestContext
+
+    init() throws { ctx = try CLITestContext() }
+    deinit { ctx.remove() }
+
+    @Test func columnsLineUpWhenANameIsLongerThanItsColumn() throws {
+        // 55 characters: the backup name is over 80, far past the old tool's 45-column name field.
+        let long = CLITestContext.uniqueName("a_database_name_that_is_much_longer_than_usual_x")
+        try ctx.cluster.createDatabase(long)
+        let short = try ctx.emptyDatabase("s")
+        try ctx.create(short, description: "short one")
+        try ctx.create(long, description: "long one")
+        let human = try ctx.pgbackup(["list"], database: short)
+        try #require(human.status == 0, "\(human)")
+        let rows = human.out.split(separator: "\n").map(String.init).filter { $0.hasPrefix("backup_") || $0.hasPrefix("Filename") }
+        #expect(rows.count == 3, "\(human.out)")
+        // Every row's size column ("MB" or "Size") starts at the same character offset, and so does Created.
+        let sizeStarts = rows.map { row -> Int in
+            let name = row.prefix { $0 != " " }
+            return name.count + row.dropFirst(name.count).prefix { $0 == " " }.count
+        }
+        #expect(Set(sizeStarts).count == 1, "size columns start at \(sizeStarts):\n\(human.out)")
+        let descriptionStarts = rows.map { row -> Int in
+            (row.range(of: "short one") ?? row.range(of: "long one") ?? row.range(of: "Description")).map { row.distance(from: row.startIndex, to: $0.lowerBound) } ?? -1
+        }
+        #expect(Set(descriptionStarts).count == 1, "descriptions start at \(descriptionStarts):\n\(human.out)")
+        #expect(sizeStarts.first ?? 0 > long.count + 24, "the name column holds the longest name")
+    }
+}

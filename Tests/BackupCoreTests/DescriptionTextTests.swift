@@ -1,0 +1,34 @@
+@testable import BackupCore
+import Testing
+
+@Suite("Backup descriptions")
+struct DescriptionTextTests {
+    @Test("ordinary text is kept as it is", arguments: [
+        "Manual backup", "Before major update", "Vor dem Update: Tabellen geändert", "日本語のメモ", "emoji 📦 ok",
+        "mixed עברית and English", String(repeating: "a", count: 1000),
+    ])
+    func accepted(_ text: String) throws {
+        #expect(try BackupManager.checkDescription(text) == text)
+    }
+
+    @Test("controls, separators and direction overrides are refused, naming the code point", arguments: [
+        ("tab\there", "U+0009"), ("line\nbreak", "U+000A"), ("nul \u{0} byte", "U+0000"), ("esc \u{1B}[2J", "U+001B"),
+        ("delete\u{7F}", "U+007F"), ("c1 \u{85} next line", "U+0085"), ("c1 \u{9B} csi", "U+009B"),
+        ("gpj\u{202E}exe.", "U+202E"), ("embed \u{202A}", "U+202A"), ("isolate \u{2066}x\u{2069}", "U+2066"),
+        ("mark \u{200F}", "U+200F"), ("arabic mark \u{61C}", "U+061C"),
+        ("line\u{2028}separator", "U+2028"), ("paragraph\u{2029}separator", "U+2029"),
+    ])
+    func refused(_ text: String, _ codePoint: String) {
+        #expect {
+            try BackupManager.checkDescription(text)
+        } throws: { error in
+            "\(error)".contains("control characters") && "\(error)".contains("found \(codePoint)")
+                && !"\(error)".contains(text)
+        }
+    }
+
+    @Test("a description over 1000 bytes is refused")
+    func tooLong() {
+        #expect(throws: BackupError.self) { try BackupManager.checkDescription(String(repeating: "é", count: 501)) }
+    }
+}
