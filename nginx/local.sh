@@ -173,7 +173,8 @@ render_main() {
         printf 'daemon on;\n'
         printf 'events {\n    worker_connections 1024;\n}\n'
         printf 'http {\n'
-        printf '    log_format pgbackup_upstream %s;\n' "'\$remote_user \"\$request\" \$status upstream=\$upstream_addr'"
+        # nginx's combined format, plus the upstream each request reached.
+        printf '    log_format pgbackup_upstream %s;\n' "'\$remote_addr - \$remote_user [\$time_local] \"\$request\" \$status \$body_bytes_sent \"\$http_referer\" \"\$http_user_agent\" upstream=\$upstream_addr'"
         printf '    access_log %s/access.log pgbackup_upstream;\n' "$dir"
         for temp in client_body fastcgi proxy scgi uwsgi; do
             printf '    %s_temp_path %s/tmp/%s;\n' "$temp" "$dir" "$temp"

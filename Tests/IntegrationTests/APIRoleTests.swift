@@ -29,18 +29,14 @@ final class APIRoleTests {
         _ = try DownloadFixture.write(size: 4096, in: stack.backupDir)
     }
 
-    /// Access-log lines (`user "METHOD PATH HTTP/x" status upstream=ADDR`) written since `offset`.
+    /// Access-log lines written since `offset`: nginx's combined format plus `upstream=ADDR` (local.sh).
     func accessLog(from offset: Int) throws -> [(user: String, method: String, path: String, status: Int, reached: Bool)] {
         let text = try String(contentsOf: stack.nginxDir.appendingPathComponent("access.log"), encoding: .utf8)
+        let pattern = #/^\S+ - (\S+) \[[^\]]*\] "(\S+) (\S+) [^"]*" (\d+) \d+ "[^"]*" "[^"]*" upstream=(\S+)$/#
         return text.utf8.count <= offset ? [] : String(decoding: Array(text.utf8)[offset...], as: UTF8.self)
             .split(separator: "\n").compactMap { line in
-                let parts = line.split(separator: "\"")
-                guard parts.count == 3 else { return nil }
-                let request = parts[1].split(separator: " ")
-                let tail = parts[2].split(separator: " ")
-                guard request.count >= 2, tail.count == 2 else { return nil }
-                return (String(parts[0].trimmingCharacters(in: .whitespaces)), String(request[0]), String(request[1]),
-                        Int(tail[0]) ?? 0, tail[1] != "upstream=-")
+                guard let match = try? pattern.wholeMatch(in: String(line)) else { return nil }
+                return (String(match.1), String(match.2), String(match.3), Int(match.4) ?? 0, match.5 != "-")
             }
     }
 
