@@ -183,6 +183,7 @@ public struct Router: Sendable {
         case (.restore, _):
             let body = try RequestBody(request, allowed: [
                 "backup_filename": .string, "target_database": .string, "safety_backup": .bool,
+                "terminate_connections": .bool,
             ])
             guard let name = body.string("backup_filename") else {
                 throw RequestError(400, "invalid_input", "backup_filename is required")
@@ -190,16 +191,19 @@ public struct Router: Sendable {
             _ = try BackupName.validate(name)
             let target = body.string("target_database")
             let safety = body.bool("safety_backup") ?? true
+            let terminate = body.bool("terminate_connections") ?? false
             if async {
                 // Check what can be checked now, so a bad request is a 4xx, not a failed job.
-                _ = try manager.info(name)
+                let metadata = try manager.info(name)
                 if let target, let problem = DatabaseName.problem(target) {
                     throw BackupError.invalidInput("invalid target database: \(problem)")
                 }
-                return try accepted(jobs.start(.restore(filename: name, targetDatabase: target, safetyBackup: safety),
-                                               user: user))
+                _ = try manager.restoreTarget(for: metadata, explicit: target)
+                return try accepted(jobs.start(.restore(filename: name, targetDatabase: target, safetyBackup: safety,
+                                                        terminateConnections: terminate), user: user))
             }
-            return .json(200, try manager.restore(name, targetDatabase: target, safetyBackup: safety, user: user ?? "-").json)
+            return .json(200, try manager.restore(name, targetDatabase: target, safetyBackup: safety,
+                                                  terminateConnections: terminate, user: user ?? "-").json)
         case (.cleanup, _):
             let body = try RequestBody(request, allowed: ["dry_run": .bool])
             let dryRun = try query.agreeing(query.bool("dry_run"), withBody: body.bool("dry_run"), field: "dry_run")

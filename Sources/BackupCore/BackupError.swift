@@ -29,6 +29,16 @@ public enum BackupError: Error, Equatable, Sendable {
     case io(path: String, message: String)
     /// A helper program could not be started.
     case launchFailed(program: String, message: String)
+    /// The backup is of another database than the default target, and no target was named.
+    case targetNotNamed(backup: String, backupDatabase: String, target: String)
+    /// The dump was made by a pg_dump of a newer major version than the target server.
+    case dumpTooNew(backup: String, pgDump: String, dumpedFrom: String?, target: String, server: String)
+    /// A lock the restore needed was held by other sessions past BACKUP_LOCK_WAIT_TIMEOUT; rolled back.
+    case restoreBlocked(timeoutSeconds: Int, blockers: [DatabaseSession], psql: String)
+    /// Too little free space for the safety backup a restore takes first.
+    case insufficientSpaceForSafetyBackup(needed: Int64, available: Int64)
+    /// SIGTERM, SIGINT or SIGHUP stopped a create or restore; what it left is cleaned up as after any failure.
+    case interrupted(operation: String, signal: Int32)
 
     /// Stable machine-readable code used in API error bodies and JSON output.
     public var code: String {
@@ -45,17 +55,23 @@ public enum BackupError: Error, Equatable, Sendable {
         case .insufficientSpace: "insufficient_space"
         case .io: "io_error"
         case .launchFailed: "launch_failed"
+        case .targetNotNamed: "target_database_required"
+        case .dumpTooNew: "incompatible_backup"
+        case .restoreBlocked: "database_in_use"
+        case .insufficientSpaceForSafetyBackup: "insufficient_space"
+        case .interrupted: "interrupted"
         }
     }
 
-    /// CLI exit code: 1 failed, 2 bad usage or input, 3 busy, 4 verification failed.
+    /// CLI exit code: 1 failed, 2 bad usage or input, 3 busy, 4 verification failed, 128 + signal interrupted.
     public var exitCode: Int32 {
         switch self {
-        case .invalidConfiguration, .invalidInput, .notFound, .jobNotFound: 2
+        case let .interrupted(_, signal): 128 + signal
+        case .invalidConfiguration, .invalidInput, .notFound, .jobNotFound, .targetNotNamed: 2
         case .operationInProgress: 3
         case .verificationFailed: 4
         case .dumpFailed, .restoreFailed, .databaseUnreachable, .versionMismatch, .insufficientSpace, .io,
-            .launchFailed:
+            .launchFailed, .dumpTooNew, .restoreBlocked, .insufficientSpaceForSafetyBackup:
             1
         }
     }
@@ -63,13 +79,13 @@ public enum BackupError: Error, Equatable, Sendable {
     /// HTTP status for the API.
     public var httpStatus: Int {
         switch self {
-        case .invalidConfiguration, .io, .launchFailed, .dumpFailed, .restoreFailed, .versionMismatch: 500
-        case .invalidInput: 400
+        case .invalidConfiguration, .io, .launchFailed, .dumpFailed, .restoreFailed, .versionMismatch, .interrupted: 500
+        case .invalidInput, .targetNotNamed: 400
         case .notFound, .jobNotFound: 404
-        case .operationInProgress: 409
-        case .verificationFailed: 422
+        case .operationInProgress, .restoreBlocked: 409
+        case .verificationFailed, .dumpTooNew: 422
         case .databaseUnreachable: 503
-        case .insufficientSpace: 507
+        case .insufficientSpace, .insufficientSpaceForSafetyBackup: 507
         }
     }
 }
@@ -105,6 +121,26 @@ extension BackupError: CustomStringConvertible {
             "\(path): \(message)"
         case let .launchFailed(program, message):
             "cannot run \(program): \(message)"
+        case let .targetNotNamed(backup, backupDatabase, target):
+            "backup '\(backup)' is of database '\(backupDatabase)', not of '\(target)' (POSTGRES_DB); refusing to "
+                + "restore it over '\(target)' unless the target is named explicitly"
+        case let .dumpTooNew(backup, pgDump, dumpedFrom, target, server):
+            "backup '\(backup)' was made by pg_dump \(pgDump)"
+                + (dumpedFrom.map { " from a PostgreSQL \($0) server" } ?? "")
+                + ", newer than the target '\(target)' on PostgreSQL \(server), which cannot read what a newer pg_dump writes"
+        case let .restoreBlocked(seconds, blockers, psql):
+            "restore failed, the database was left unchanged: a lock it needed was not granted within "
+                + "BACKUP_LOCK_WAIT_TIMEOUT=\(seconds)s; "
+                + (blockers.isEmpty ? "the blocking sessions had ended when pgbackup looked"
+                    : "blocked by " + blockers.map(\.summary).joined(separator: "; "))
+                + " (psql: \(psql))"
+        case let .insufficientSpaceForSafetyBackup(needed, available):
+            "not enough free space in the backup directory for the safety backup a restore takes first: about "
+                + "\(Self.megabytes(needed)) needed, \(Self.megabytes(available)) available"
+        case let .interrupted("restore", signal):
+            "restore interrupted by \(Interruption.name(signal)) before COMMIT: the database was left unchanged"
+        case let .interrupted(operation, signal):
+            "\(operation) interrupted by \(Interruption.name(signal)): no backup was made and its partial file was removed"
         }
     }
 
@@ -117,6 +153,17 @@ extension BackupError: CustomStringConvertible {
             "Check POSTGRES_HOST, POSTGRES_PORT, POSTGRES_USER and the password, and that the server is running."
         case .insufficientSpace:
             "Free space in BACKUP_DIR, lower BACKUP_RETENTION_DAYS or BACKUP_MAX_COUNT and run cleanup."
+        case .insufficientSpaceForSafetyBackup:
+            "Free space in BACKUP_DIR, or skip the safety backup with --no-safety-backup (API \"safety_backup\": false) "
+                + "if the database has another copy."
+        case let .targetNotNamed(_, backupDatabase, target):
+            "To restore it into '\(target)' anyway, pass --target-db \(target) (API \"target_database\": \"\(target)\"); "
+                + "to restore it into its own database, pass --target-db \(backupDatabase)."
+        case let .dumpTooNew(_, pgDump, _, _, _):
+            "Restore it into a server of PostgreSQL \(pgDump.split(separator: ".").first ?? "") or newer."
+        case .restoreBlocked:
+            "End those sessions (or stop the application), or restore with --terminate-connections "
+                + "(API \"terminate_connections\": true) to end every other session on the target first."
         case .verificationFailed:
             "Do not restore this backup; restore an older one that verifies."
         case .invalidConfiguration:
@@ -127,11 +174,23 @@ extension BackupError: CustomStringConvertible {
     }
 }
 
+extension BackupError {
+    var isInterruption: Bool {
+        if case .interrupted = self { return true }
+        return false
+    }
+}
+
 extension Errno {
     static func message(_ code: Int32) -> String { String(cString: strerror(code)) }
 }
 
 enum Errno {}
+
+extension BackupError {
+    /// "12.3 MB", for messages a person reads.
+    static func megabytes(_ bytes: Int64) -> String { String(format: "%.1f MB", Double(bytes) / 1_048_576) }
+}
 
 extension BackupError {
     /// The error body shared by the API and `--json` output.
@@ -140,6 +199,7 @@ extension BackupError {
         if let hint { detail += ". " + hint }
         var fields: [(String, JSON)] = [("success", .bool(false)), ("error", .string(code)), ("detail", .string(detail))]
         if case let .operationInProgress(holder?) = self { fields.append(("running", holder.json)) }
+        if case let .restoreBlocked(_, blockers, _) = self { fields.append(("blocking_sessions", .array(blockers.map(\.json)))) }
         return .object(fields)
     }
 }

@@ -40,19 +40,15 @@ public struct BackupManager: Sendable {
                                                     "kind": "\(kind.rawValue)", "user": "\(user ?? "-")"])
         let metadata: BackupMetadata
         do {
-            metadata = try createLocked(database: configuration.postgres.database, description: description,
-                                        kind: kind, progress: progress)
+            metadata = try Interruption.shared.during("create") {
+                try createLocked(database: configuration.postgres.database, description: description,
+                                 kind: kind, progress: progress)
+            }
         } catch {
             recordFailure(operation: "create", error: error)
             throw error
         }
-        var state = RunState.load(store)
-        state.lastSuccessAt = metadata.createdAt
-        do {
-            try state.save(store)
-        } catch {
-            logger.error("could not record the success for status", metadata: ["error": "\(error)"])
-        }
+        recordSuccess(operation: "create", at: metadata.createdAt)
         logger.info("backup committed", metadata: [
             "filename": "\(metadata.filename)", "size_mb": "\(metadata.sizeMB)",
             "seconds": "\(metadata.durationSeconds ?? 0)"])
@@ -87,16 +83,53 @@ public struct BackupManager: Sendable {
         return description
     }
 
+    /// Records a failure of the system for `status`. A client's bad request is not one: a busy lock, or a
+    /// restore asked for a backup or target database that does not exist or does not fit (the configured
+    /// database missing for a create is a bad setting, and is recorded).
     private func recordFailure(operation: String, error: Error) {
-        if case .operationInProgress? = error as? BackupError { return }
-        var state = RunState.load(store)
-        state.lastFailure = RunState.Failure(at: clock.now(), operation: operation, message: "\(error)")
+        switch error as? BackupError {
+        case .operationInProgress?: return
+        case .invalidInput? where operation == "restore", .notFound? where operation == "restore",
+             .targetNotNamed? where operation == "restore":
+            logger.warning("\(operation) refused", metadata: ["error": "\(error)"])
+            return
+        default: break
+        }
+        if let problem = DirectoryAccess.writeProblem(store.directory) {
+            // Status reports the unwritable directory itself; the failure was shown to whoever asked.
+            logger.warning("\(operation) failed and cannot be recorded: \(problem)", metadata: ["error": "\(error)"])
+            return
+        }
         do {
-            try state.save(store)
+            try RunState.update(store) { state in
+                state.lastFailure = RunState.Failure(at: clock.now(), operation: operation, message: "\(error)")
+            }
         } catch {
             logger.error("could not record the failure for status", metadata: ["error": "\(error)"])
         }
         logger.warning("\(operation) failed", metadata: ["error": "\(error)"])
+    }
+
+    private func recordSuccess(operation: String, at: Date? = nil) {
+        let now = at ?? clock.now()
+        guard DirectoryAccess.writeProblem(store.directory) == nil else { return }
+        do {
+            try RunState.update(store) { state in
+                state.lastSuccesses[operation] = now
+                if operation == "create" { state.lastSuccessAt = now }
+            }
+        } catch {
+            logger.error("could not record the success for status", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Records that a scheduler run made no backup because another operation held the lock.
+    public func recordSkippedRun(reason: String) {
+        do {
+            try RunState.update(store) { $0.lastSkippedRun = RunState.SkippedRun(at: clock.now(), reason: reason) }
+        } catch {
+            logger.error("could not record the skipped run for status", metadata: ["error": "\(error)"])
+        }
     }
 
     // MARK: read-only
@@ -111,7 +144,17 @@ public struct BackupManager: Sendable {
     /// Reads the backup end to end and checks it; throws `verificationFailed` saying what failed.
     public func verify(_ name: String, progress: ProgressHandler? = nil) throws -> VerificationReport {
         let metadata = try info(name)
-        return try BackupReader(store: store).read(metadata, progress: progress)
+        let report = try BackupReader(store: store).read(metadata, progress: progress)
+        if let reason = BackupDating.nameMismatch(filename: metadata.filename, createdAt: metadata.createdAt) {
+            throw BackupError.verificationFailed(name: metadata.filename, reason: reason)
+        }
+        return report
+    }
+
+    /// True when `name`'s dump or sidecar is no longer there: deleted since it was listed.
+    public func wasRemoved(_ name: String) -> Bool {
+        guard BackupName.isValid(name) else { return false }
+        return !FileSystem.exists(store.sidecarPath(name)) || !FileSystem.exists(store.dumpPath(name))
     }
 
     /// Opens a complete backup for streaming out: the descriptor (caller closes it) and its size.
@@ -131,31 +174,53 @@ public struct BackupManager: Sendable {
     // MARK: restore
 
     /// Verifies the backup, takes a safety backup of the target (unless disabled), then restores in one
-    /// transaction. The target database must exist.
-    public func restore(_ name: String, targetDatabase: String? = nil, safetyBackup: Bool = true, user: String? = nil,
+    /// transaction. The target database must exist; a backup of another database than POSTGRES_DB needs the
+    /// target named (`targetNotNamed`); a dump from a newer pg_dump than the target server is refused up front.
+    /// `terminateConnections` ends every other session on the target (only there) just before restoring.
+    public func restore(_ name: String, targetDatabase: String? = nil, safetyBackup: Bool = true,
+                        terminateConnections: Bool = false, user: String? = nil,
                         progress: ProgressHandler? = nil) throws -> RestoreResult {
         let name = try BackupName.validate(name)
-        let target = targetDatabase ?? configuration.postgres.database
-        if let problem = DatabaseName.problem(target) { throw BackupError.invalidInput("invalid target database: \(problem)") }
-        let lock = try store.lock("restore", now: clock.now())
+        let named = targetDatabase ?? configuration.postgres.database
+        if let problem = DatabaseName.problem(named) { throw BackupError.invalidInput("invalid target database: \(problem)") }
+        // A client's mistake, refused before the lock and not recorded as a failure of the system.
+        if let metadata = try? store.metadata(name) { _ = try restoreTarget(for: metadata, explicit: targetDatabase) }
+        let lock = try store.lock("restore", now: clock.now(), writesNothing: !safetyBackup)
         defer { withExtendedLifetime(lock) {} }
         let started = Date()
-        logger.info("restoring backup", metadata: ["filename": "\(name)", "target": "\(target)", "user": "\(user ?? "-")"])
-        do {
+        do { return try Interruption.shared.during("restore") {
             let metadata = try store.metadata(name)
+            let target = try restoreTarget(for: metadata, explicit: targetDatabase)
+            logger.info("restoring backup", metadata: ["filename": "\(name)", "target": "\(target)", "user": "\(user ?? "-")"])
+            let header = DumpHeader.read(path: store.dumpPath(name))
             _ = try BackupReader(store: store).read(metadata)
-            _ = try tools.serverVersion(database: target)
+            let server = try tools.serverVersion(database: target)
+            try checkDumpVersion(metadata, header: header, target: target, server: server)
             var safety: BackupMetadata?
             if safetyBackup {
-                safety = try createLocked(database: target, description: "Safety backup before restoring \(name)",
-                                          kind: .preRestore, progress: progress)
+                do {
+                    safety = try createLocked(database: target, description: "Safety backup before restoring \(name)",
+                                              kind: .preRestore, progress: progress)
+                } catch let BackupError.insufficientSpace(needed, available) {
+                    throw BackupError.insufficientSpaceForSafetyBackup(needed: needed, available: available)
+                }
             }
-            try RestoreOperation(store: store, tools: tools).run(metadata, into: target, progress: progress)
-            let result = RestoreResult(filename: name, targetDatabase: target, safetyBackup: safety,
+            var terminated: [DatabaseSession]?
+            if terminateConnections {
+                let ended = try tools.terminateSessions(database: target, serverVersion: server.number)
+                logger.info("ended the other sessions on the target", metadata: [
+                    "target": "\(target)", "sessions": "\(ended.map(\.summary).joined(separator: "; "))"])
+                terminated = ended
+            }
+            try RestoreOperation(store: store, tools: tools).run(metadata, into: target, serverVersion: server.number,
+                                                                 progress: progress)
+            var result = RestoreResult(filename: name, targetDatabase: target, safetyBackup: safety,
                                        durationSeconds: Date().timeIntervalSince(started))
+            result.terminatedSessions = terminated
             logger.info("restore finished", metadata: ["filename": "\(name)", "target": "\(target)"])
+            recordSuccess(operation: "restore")
             return result
-        } catch {
+        } } catch {
             recordFailure(operation: "restore", error: error)
             throw error
         }
@@ -221,7 +286,8 @@ public struct BackupManager: Sendable {
 
     public func status() throws -> BackupStatus {
         BackupStatus(configuration: configuration, summary: try ListingCache(store: store).summary(),
-                     state: RunState.load(store), running: store.lockHolder, now: clock.now())
+                     state: RunState.load(store), running: store.lockHolder, now: clock.now(),
+                     directoryProblem: DirectoryAccess.writeProblem(store.directory))
     }
 
     /// The list as the API sends it (a compact JSON array, newest first), from the cache when the directory

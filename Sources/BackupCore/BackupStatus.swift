@@ -7,16 +7,14 @@ public struct BackupStatus: Sendable {
     public let state: RunState
     public let running: LockHolder?
     public let now: Date
+    /// Why nothing can be written to the backup directory (read-only, no permission), found without writing.
+    public var directoryProblem: String?
 
-    public var lastBackup: ListingSummary.Last? { summary.last }
+    /// The newest complete backup of the configured database (`POSTGRES_DB`), whatever else is in the directory.
+    public var lastBackup: ListingSummary.Last? { summary.lastByDatabase[configuration.postgres.database] }
 
-    /// The newest backup is recent enough (within 2 × the interval) and no create failed after it.
-    public var healthy: Bool {
-        guard let last = lastBackup else { return false }
-        if now.timeIntervalSince(last.createdAt) > 2 * Double(configuration.intervalHours) * 3600 { return false }
-        if let failure = state.lastFailure, failure.at > last.createdAt, failure.operation == "create" { return false }
-        return true
-    }
+    /// Healthy when there is no reason not to be (see `unhealthyReasons`).
+    public var healthy: Bool { unhealthyReasons.isEmpty }
 
     public var json: JSON {
         .object([
@@ -32,8 +30,10 @@ public struct BackupStatus: Sendable {
                          ("kind", $0.kind.map { .string($0.rawValue) } ?? .null)])
             } ?? .null),
             ("last_failure", state.lastFailure?.json ?? .null),
+            ("last_skipped_run", state.lastSkippedRun?.json ?? .null),
             ("running", running?.json ?? .null),
             ("healthy", .bool(healthy)),
+            ("unhealthy_reasons", .array(unhealthyReasons.map(JSON.string))),
             ("orphans", .array(summary.orphans.map(JSON.string))),
             ("damaged", .array(summary.damaged.sorted { $0.key > $1.key }.map {
                 .object([("filename", .string($0.key)), ("error", .string($0.value))])

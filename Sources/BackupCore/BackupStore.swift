@@ -23,7 +23,14 @@ public struct BackupStore: Sendable {
         try FileSystem.makeDirectory(jobsDirectory)
     }
 
-    func lock(_ operation: String, now: Date) throws -> BackupLock {
+    /// Takes the directory's lock. `writesNothing`: the operation only reads the directory (a restore without a
+    /// safety backup), so on a read-only volume it takes the runtime lock instead (see `readOnlyLock`).
+    func lock(_ operation: String, now: Date, writesNothing: Bool = false) throws -> BackupLock {
+        if DirectoryAccess.isReadOnlyVolume(directory) {
+            if writesNothing { return try readOnlyLock(operation, now: now) }
+            throw BackupError.io(path: directory, message: "read-only file system"
+                + (operation == "restore" ? "; restore --no-safety-backup works from a read-only backup directory" : ""))
+        }
         try prepare()
         let lock = try BackupLock.acquire(path: lockPath, operation: operation, now: now)
         removeStalePartials()
@@ -40,7 +47,7 @@ public struct BackupStore: Sendable {
         for name in names { unlink("\(partialDirectory)/\(name)") }
     }
 
-    public var lockHolder: LockHolder? { BackupLock.holder(path: lockPath) }
+    public var lockHolder: LockHolder? { BackupLock.holder(path: lockPath) ?? readOnlyLockHolder }
 
     /// A listing of the directory: complete backups (newest first), damaged sidecars, and orphans (dump files
     /// without a sidecar, never counted or deleted automatically).

@@ -94,6 +94,8 @@ public final class ChildProcess: @unchecked Sendable {
             throw BackupError.launchFailed(program: command.executable, message: Errno.message(code))
         }
         pid = child
+        // A SIGTERM to pgbackup must reach its children: the watcher stops every registered one.
+        Interruption.shared.register(child)
         stdin = parentStdin
         stdout = parentStdout
         stderrCollector = StderrCollector(fd: errRead)
@@ -107,6 +109,12 @@ public final class ChildProcess: @unchecked Sendable {
     public func closeStdin() {
         if let fd = stdin { close(fd) }
         stdin = nil
+    }
+
+    /// Hands the read end of stdout over to the caller, who closes it.
+    func takeStdout() -> Int32? {
+        defer { stdout = nil }
+        return stdout
     }
 
     public func closeStdout() {
@@ -124,6 +132,7 @@ public final class ChildProcess: @unchecked Sendable {
         while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
         let low = status & 0x7f
         let result = low == 0 ? (status >> 8) & 0xff : 128 + low
+        Interruption.shared.unregister(pid)
         exitStatus = result
         return result
     }

@@ -36,7 +36,7 @@ public struct Configuration: Sendable, Equatable {
     public var enabled: Bool
     /// `BACKUP_COMPRESSION_LEVEL`: gzip level 1–9.
     public var compressionLevel: Int
-    /// `BACKUP_LOCK_WAIT_TIMEOUT`: seconds pg_dump waits for a table lock before giving up.
+    /// `BACKUP_LOCK_WAIT_TIMEOUT`: seconds pg_dump (create) and psql (restore, `lock_timeout`) wait for a lock.
     public var lockWaitTimeoutSeconds: Int
     /// `POSTGRES_*`.
     public var postgres: PostgresConnection
@@ -84,7 +84,9 @@ public struct Configuration: Sendable, Equatable {
             merged = try EnvFile.read(path: defaultEnvFile)
         }
         for (key, value) in environment { merged[key] = value }
-        return try parse(merged)
+        var (configuration, warnings) = try parse(merged)
+        configuration.backupDirectory = try resolveBackupDirectory(configuration.backupDirectory)
+        return (configuration, warnings)
     }
 
     /// Parses an already merged dictionary.

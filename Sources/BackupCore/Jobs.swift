@@ -5,7 +5,7 @@ import Foundation
 public struct Job: Sendable, Equatable {
     public enum Operation: Sendable, Equatable {
         case create(description: String)
-        case restore(filename: String, targetDatabase: String?, safetyBackup: Bool)
+        case restore(filename: String, targetDatabase: String?, safetyBackup: Bool, terminateConnections: Bool = false)
 
         public var name: String {
             switch self {
@@ -35,9 +35,9 @@ public struct Job: Sendable, Equatable {
         switch operation {
         case let .create(description):
             request = [("description", .string(description))]
-        case let .restore(filename, target, safety):
+        case let .restore(filename, target, safety, terminate):
             request = [("backup_filename", .string(filename)), ("target_database", target.map(JSON.string) ?? .null),
-                       ("safety_backup", .bool(safety))]
+                       ("safety_backup", .bool(safety)), ("terminate_connections", .bool(terminate))]
         }
         return .object([
             ("id", .string(id)), ("operation", .string(operation.name)), ("state", .string(state.rawValue)),
@@ -60,7 +60,8 @@ public struct Job: Sendable, Equatable {
         case "restore":
             guard let filename = request["backup_filename"]?.stringValue else { return nil }
             operation = .restore(filename: filename, targetDatabase: request["target_database"]?.stringValue,
-                                 safetyBackup: request["safety_backup"]?.boolValue ?? true)
+                                 safetyBackup: request["safety_backup"]?.boolValue ?? true,
+                                 terminateConnections: request["terminate_connections"]?.boolValue ?? false)
         default: return nil
         }
         var progress: Progress?
@@ -206,8 +207,9 @@ public struct JobRunner: Sendable {
                                                   yieldsSession: true, progress: progressJob.record)
                 job.result = .object([("success", .bool(true)), ("message", .string("Backup created successfully")),
                                       ("backup", metadata.listingJSON)])
-            case let .restore(filename, target, safety):
-                let result = try manager.restore(filename, targetDatabase: target, safetyBackup: safety, user: job.user,
+            case let .restore(filename, target, safety, terminate):
+                let result = try manager.restore(filename, targetDatabase: target, safetyBackup: safety,
+                                                 terminateConnections: terminate, user: job.user,
                                                  progress: progressJob.record)
                 job.result = result.json
             }
@@ -222,6 +224,7 @@ public struct JobRunner: Sendable {
         job.progress = progressJob.last
         job.updatedAt = manager.clock.now()
         try? save(job)
+        if job.state == .failed, let signal = Interruption.shared.signal { return 128 + signal }
         return job.state == .succeeded ? 0 : 1
     }
 }

@@ -58,11 +58,8 @@ public struct PostgresTools: Sendable {
                 environment: environment(database: database))
     }
 
-    /// Removes the password from text that is about to be shown or logged.
-    public func redact(_ text: String) -> String {
-        guard let password = connection.password, !password.isEmpty else { return text }
-        return text.replacingOccurrences(of: password, with: "********")
-    }
+    /// Removes the password from text that is about to be shown or logged (whole tokens only, see `Redaction`).
+    public func redact(_ text: String) -> String { Redaction.redact(text, password: connection.password) }
 
     /// The server's version ("15.18") and `server_version_num`; a connection failure is `databaseUnreachable`.
     public func serverVersion(database: String) throws -> (text: String, number: Int) {

@@ -20,6 +20,10 @@ struct RestoreFilter {
     private var previousLineWasDashes = false
     /// Lines commented out so far.
     private(set) var neutralised = 0
+    /// Replaces the dump's own `SET lock_timeout = 0;` (in its preamble, before the first object) so the restore
+    /// keeps waiting at most BACKUP_LOCK_WAIT_TIMEOUT for each lock; nil leaves it alone.
+    var lockTimeoutLine: [UInt8]?
+    private var inPreamble = true
 
     mutating func process(_ input: UnsafeRawBufferPointer, emit: (UnsafeRawBufferPointer) throws -> Void) throws {
         var start = 0
@@ -68,6 +72,7 @@ struct RestoreFilter {
     private static let commit = Array("COMMIT;".utf8)
     private static let newline: [UInt8] = [0x0a]
     private static let dashes = Array("--".utf8)
+    private static let noLockTimeout = Array("SET lock_timeout = 0;".utf8)
 
     private mutating func endLine(emit: (UnsafeRawBufferPointer) throws -> Void) throws {
         defer {
@@ -94,6 +99,7 @@ struct RestoreFilter {
         } else if previousLineWasDashes,
                   line.starts(with: Array("-- Name: ".utf8)) || line.starts(with: Array("-- Data for Name: ".utf8)) {
             let text = String(decoding: line, as: UTF8.self)
+            inPreamble = false
             if text.contains("; Type: TABLE DATA;") {
                 section = .tableData
             } else if text.contains("; Type: BLOBS;") || text.contains("; Type: BLOB;")
@@ -105,6 +111,8 @@ struct RestoreFilter {
         } else if section == .largeObjects, line == Self.begin || line == Self.commit {
             replacement = Array("-- \(String(decoding: line, as: UTF8.self)) (pgbackup: one transaction for the whole restore)".utf8)
             neutralised += 1
+        } else if inPreamble, let lockTimeoutLine, line == Self.noLockTimeout {
+            replacement = lockTimeoutLine
         }
         previousLineWasDashes = dashes && !inCopy
         try (replacement ?? line).withUnsafeBytes { try emit($0) }

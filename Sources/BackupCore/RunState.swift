@@ -13,17 +13,36 @@ public struct RunState: Sendable, Equatable {
         }
     }
 
+    /// A scheduler run that found another operation holding the lock and made no backup.
+    public struct SkippedRun: Sendable, Equatable {
+        public var at: Date
+        public var reason: String
+
+        public var json: JSON { .object([("at", .string(Timestamp.iso8601(at))), ("reason", .string(reason))]) }
+    }
+
     public var lastFailure: Failure?
+    /// When the last create succeeded (kept under its old name, `last_success_at`).
     public var lastSuccessAt: Date?
+    /// When each operation last succeeded ("create", "restore"): a failure is cleared by a later success of its kind.
+    public var lastSuccesses: [String: Date] = [:]
+    public var lastSkippedRun: SkippedRun?
 
     public init(lastFailure: Failure? = nil, lastSuccessAt: Date? = nil) {
         self.lastFailure = lastFailure
         self.lastSuccessAt = lastSuccessAt
     }
 
+    /// The last success of `operation` (a scheduled run is a create).
+    public func lastSuccess(of operation: String) -> Date? {
+        operation == "create" ? (lastSuccessAt ?? lastSuccesses["create"]) : lastSuccesses[operation]
+    }
+
     var json: JSON {
         .object([("last_failure", lastFailure?.json ?? .null),
-                 ("last_success_at", lastSuccessAt.map { .string(Timestamp.iso8601($0)) } ?? .null)])
+                 ("last_success_at", lastSuccessAt.map { .string(Timestamp.iso8601($0)) } ?? .null),
+                 ("last_success", .object(lastSuccesses.sorted { $0.key < $1.key }.map { ($0.key, JSON.string(Timestamp.iso8601($0.value))) })),
+                 ("last_skipped_run", lastSkippedRun?.json ?? .null)])
     }
 
     static func load(_ store: BackupStore) -> RunState {
@@ -36,14 +55,36 @@ public struct RunState: Sendable, Equatable {
                                         message: failure["message"]?.stringValue ?? "")
         }
         state.lastSuccessAt = json["last_success_at"]?.stringValue.flatMap(Timestamp.parse)
+        if case let .object(successes)? = json["last_success"] {
+            for (operation, value) in successes {
+                if let at = value.stringValue.flatMap(Timestamp.parse) { state.lastSuccesses[operation] = at }
+            }
+        }
+        if let skipped = json["last_skipped_run"], let at = skipped["at"]?.stringValue.flatMap(Timestamp.parse) {
+            state.lastSkippedRun = SkippedRun(at: at, reason: skipped["reason"]?.stringValue ?? "")
+        }
         return state
     }
 
-    /// Saves the state; called only while holding the lock. On a full volume the atomic write cannot make its
-    /// temp file, so the existing file is overwritten in place: a failure must be recorded most of all then.
+    /// Loads, changes and saves the state under an exclusive `flock` of the backup directory itself, so writers
+    /// that do not hold the operation lock (a scheduler run recording that it was skipped) lose no update.
+    static func update(_ store: BackupStore, _ change: (inout RunState) -> Void) throws {
+        let fd = open(store.directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd >= 0 {
+            while flock(fd, LOCK_EX) != 0 && errno == EINTR {}
+        }
+        defer { if fd >= 0 { close(fd) } }
+        var state = load(store)
+        change(&state)
+        try state.save(store)
+    }
+
+    /// Saves the state. On a full volume the atomic write cannot make its temp file, so the existing file is
+    /// overwritten in place: a failure must be recorded most of all then.
     func save(_ store: BackupStore) throws {
         let bytes = Array(json.serialized().utf8)
         do {
+            try FileSystem.makeDirectory(store.partialDirectory)
             try FileSystem.writeAtomically(bytes, to: store.statePath, tempDirectory: store.partialDirectory)
         } catch {
             guard FileSystem.exists(store.statePath) else { throw error }

@@ -63,6 +63,7 @@ struct BackupReader {
                 }
             }
             throttle.report(fileBytes)
+            try Interruption.shared.check(consume == nil ? "verify" : "restore")
         }
         do { try decoder.finish() } catch let error as GzipError { throw failed(error.description) }
         let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()

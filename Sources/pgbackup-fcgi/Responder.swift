@@ -48,6 +48,8 @@ struct Responder: ParsableCommand {
 
     func run() throws {
         signal(SIGPIPE, SIG_IGN)
+        // A job's own process runs one create or restore: a stop signal fails the job loudly (see Interruption).
+        if runJob != nil { Interruption.shared.install() }
         let logger: Logger
         let manager: BackupManager
         do {

@@ -8,6 +8,7 @@ import Logging
 enum Scheduler {
     static func main() {
         signal(SIGPIPE, SIG_IGN)
+        Interruption.shared.install()
         let arguments = Array(CommandLine.arguments.dropFirst())
         var envFile: String?
         if arguments == ["--help"] || arguments == ["-h"] {
@@ -48,6 +49,13 @@ enum Scheduler {
             logger.info("✅ Backup created successfully: \(metadata.filename) (\(String(format: "%.2f", metadata.sizeMB)) MB)")
             logger.info("✅ Scheduled backup completed: \(metadata.filename)")
             return 0
+        } catch let BackupError.operationInProgress(holder) {
+            // Not a failure of the backup, but no backup either: recorded, and status turns unhealthy once the
+            // schedule is overdue.
+            let error = BackupError.operationInProgress(holder)
+            manager.recordSkippedRun(reason: error.description)
+            logger.error("❌ Scheduled backup skipped: \(error.description)")
+            return error.exitCode
         } catch let error as BackupError {
             logger.error("❌ Scheduled backup failed: \(error.description)")
             if let hint = error.hint { logger.error("\(hint)") }

@@ -12,6 +12,8 @@ struct PGBackup: ParsableCommand {
 
     static func main() {
         signal(SIGPIPE, SIG_IGN)
+        // Before anything else starts a thread: SIGTERM/SIGINT/SIGHUP are taken by one watcher (see Interruption).
+        Interruption.shared.install()
         // Swift repairs invalid UTF-8 in arguments silently; refuse it instead of storing a changed value.
         for index in 1..<Int(CommandLine.argc) {
             if let raw = CommandLine.unsafeArgv[index], String(validatingCString: raw) == nil {

@@ -14,6 +14,10 @@ struct Restore: ParsableCommand {
     @Flag(name: .customLong("no-safety-backup"), help: "Skip the backup of the target taken before restoring.")
     var noSafetyBackup = false
 
+    @Flag(name: .customLong("terminate-connections"),
+          help: "End every other session on the target database (and only there) before restoring.")
+    var terminateConnections = false
+
     @Flag(name: .long, help: "Do not ask for confirmation.")
     var yes = false
 
@@ -22,20 +26,36 @@ struct Restore: ParsableCommand {
     func run() throws {
         let context = try Context(options)
         _ = try context.perform { try BackupName.validate(name) }
-        let target = targetDatabase ?? context.manager.configuration.postgres.database
-        try context.confirm(["⚠️  WARNING: This will restore the database from backup!",
-                             "   Backup file: \(name)", "   Target database: \(target)"], assumeYes: yes)
+        // Settled before asking: a backup of another database is refused without --target-db, even with --yes.
+        let (target, other) = try context.perform {
+            let metadata = try context.manager.info(name)
+            let target = try context.manager.restoreTarget(for: metadata, explicit: targetDatabase)
+            let other = BackupManager.isBackup(metadata, ofAnotherDatabaseThan: target)
+            return (target, other ? BackupManager.sourceDatabase(of: metadata) : nil)
+        }
+        var warning = ["⚠️  WARNING: This will restore the database from backup!",
+                       "   Backup file: \(name)", "   Target database: \(target)"]
+        if let other {
+            warning.append("   ⚠️  This backup is of ANOTHER database, '\(other)': the contents of '\(target)' "
+                + "will be replaced by those of '\(other)'.")
+        }
+        if terminateConnections { warning.append("   Every other session on '\(target)' will be ended first.") }
+        try context.confirm(warning, assumeYes: yes)
         let progress = context.progress
         let result = try context.perform {
             try context.manager.restore(name, targetDatabase: targetDatabase, safetyBackup: !noSafetyBackup,
-                                        progress: progress)
+                                        terminateConnections: terminateConnections, progress: progress)
         }
         if progress != nil { Output.status("\r\u{1B}[K") }
+        if let signal = Interruption.shared.signal {
+            Output.warn("\(Interruption.name(signal)) arrived after COMMIT was sent; psql was let finish and the restore completed")
+        }
         if options.json {
             Output.json(result.json)
             return
         }
         if let safety = result.safetyBackup { print("🛟 Safety backup of '\(target)': \(safety.filename)") }
+        for session in result.terminatedSessions ?? [] { print("🔌 Ended session \(session.summary)") }
         print("✅ Database '\(target)' restored from \(name)")
     }
 }

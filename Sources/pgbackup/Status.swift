@@ -16,6 +16,7 @@ struct Status: ParsableCommand {
         }
         let config = status.configuration
         print("\(status.healthy ? "✅ healthy" : "⚠️  NOT healthy")")
+        for reason in status.unhealthyReasons { print("   - \(reason)") }
         print("Scheduled backups:  \(config.enabled ? "enabled" : "disabled"), every \(config.intervalHours) h")
         print("Backup directory:   \(config.backupDirectory)")
         print("Retention:          \(config.retentionDays) days or the newest \(config.maxCount)")
@@ -27,6 +28,9 @@ struct Status: ParsableCommand {
         }
         if let failure = status.state.lastFailure {
             print("Last failure:       \(Timestamp.iso8601(failure.at)) \(failure.operation): \(failure.message)")
+        }
+        if let skipped = status.state.lastSkippedRun {
+            print("Last skipped run:   \(Timestamp.iso8601(skipped.at)): \(skipped.reason)")
         }
         if let running = status.running {
             print("Running now:        \(running.operation) (pid \(running.pid), since \(Timestamp.iso8601(running.since)))")

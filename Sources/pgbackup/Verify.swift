@@ -28,11 +28,19 @@ struct Verify: ParsableCommand {
         let listing = try context.perform { try context.manager.list() }
         var results: [JSON] = []
         var failures = 0
+        var gone = 0
         for backup in listing.backups {
             do {
                 let report = try context.manager.verify(backup.filename)
                 results.append(report.json)
                 if !options.json { print(Self.line(report)) }
+            } catch let error as BackupError where context.manager.wasRemoved(backup.filename) {
+                // Deleted (by retention or by hand) since the listing: nothing is wrong with what is left.
+                gone += 1
+                let detail = "deleted while verify --all ran, not checked"
+                results.append(.object([("filename", .string(backup.filename)), ("verified", .bool(false)),
+                                        ("gone", .bool(true)), ("detail", .string(detail))]))
+                if !options.json { print("➖ \(backup.filename): \(detail) (\(error.code))") }
             } catch let error as BackupError {
                 failures += 1
                 results.append(.object([("filename", .string(backup.filename)), ("verified", .bool(false)),
@@ -50,10 +58,12 @@ struct Verify: ParsableCommand {
             Output.warn("\(orphan) has no metadata file: an incomplete dump, not a backup (not verified, not restorable)")
         }
         if options.json {
-            Output.json(.object([("success", .bool(failures == 0)), ("checked", .int(Int64(results.count))),
-                                 ("failed", .int(Int64(failures))), ("results", .array(results))]))
+            Output.json(.object([("success", .bool(failures == 0)), ("checked", .int(Int64(results.count - gone))),
+                                 ("failed", .int(Int64(failures))), ("gone", .int(Int64(gone))),
+                                 ("results", .array(results))]))
         } else {
-            print("\(results.count - failures) of \(results.count) backups verified")
+            let goneNote = gone > 0 ? " (\(gone) deleted meanwhile)" : ""
+            print("\(results.count - gone - failures) of \(results.count - gone) backups verified\(goneNote)")
         }
         if failures > 0 { throw CLIFailure(exitCode: BackupError.verificationFailed(name: "", reason: "").exitCode) }
     }

@@ -71,7 +71,7 @@ struct AsyncJobTests {
         let job = try response.jsonBody["job"]
         #expect(job?["operation"] == .string("restore"))
         #expect(job?["request"] == .object([("backup_filename", .string(Self.name)), ("target_database", .string("scratch")),
-                                            ("safety_backup", .bool(false))]))
+                                            ("safety_backup", .bool(false)), ("terminate_connections", .bool(false))]))
         try fixture.handle("POST", "/api/backups/restore", json: #"{"backup_filename": "x.sql.gz"}"#, prefer: "respond-async")
             .expectError(400, "invalid_input")
         try fixture.handle("POST", "/api/backups/restore", json: #"{"backup_filename": 1}"#, prefer: "respond-async")
@@ -89,6 +89,10 @@ struct AsyncJobTests {
         try fixture.handle("POST", "/api/backups/restore",
                            json: #"{"backup_filename": "\#(Self.name)", "target_database": "no spaces"}"#,
                            prefer: "respond-async").expectError(400, "invalid_input")
+        // A backup of another database than the configured one, without a named target: 400, never a job.
+        let other = try fixture.makeBackup(database: "staging", created: Date(timeIntervalSince1970: 1_779_991_200))
+        try fixture.handle("POST", "/api/backups/restore", json: #"{"backup_filename": "\#(other.filename)"}"#,
+                           prefer: "respond-async").expectError(400, "target_database_required", detailContains: "'staging'")
     }
 
     @Test("jobs: unknown id is 404, HEAD answers without a body")

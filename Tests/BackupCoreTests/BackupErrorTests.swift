@@ -45,6 +45,12 @@ struct BackupErrorTests {
                 description: "/srv/backups: Permission denied"),
         Mapping(error: .launchFailed(program: "pg_dump", message: "No such file or directory"), code: "launch_failed",
                 exitCode: 1, httpStatus: 500, description: "cannot run pg_dump: No such file or directory"),
+        Mapping(error: .interrupted(operation: "create", signal: SIGTERM), code: "interrupted", exitCode: 143,
+                httpStatus: 500,
+                description: "create interrupted by SIGTERM: no backup was made and its partial file was removed"),
+        Mapping(error: .interrupted(operation: "restore", signal: SIGINT), code: "interrupted", exitCode: 130,
+                httpStatus: 500,
+                description: "restore interrupted by SIGINT before COMMIT: the database was left unchanged"),
     ]
 
     @Test("every case maps to its code, exit code, HTTP status and message", arguments: mappings)
@@ -90,7 +96,7 @@ struct BackupErrorTests {
 
     @Test("the exit codes and statuses cover the documented set")
     func documentedSets() {
-        #expect(Set(Self.mappings.map(\.error.exitCode)) == [1, 2, 3, 4])
+        #expect(Set(Self.mappings.map(\.error.exitCode)) == [1, 2, 3, 4, 128 + SIGINT, 128 + SIGTERM])
         #expect(Set(Self.mappings.map(\.error.httpStatus)) == [400, 404, 409, 422, 500, 503, 507])
     }
 }

@@ -76,6 +76,41 @@ extension FaultSuite {
             try invariants.check(unchanged: before)
         }
 
+        /// Issue 19 item 8: the space is for the restore's safety backup; say how much, and how to skip it
+        /// (lowering retention frees nothing when the only backup is the one being restored).
+        @Test func tooLittleSpaceForTheSafetyBackupSaysSoAndHowToSkipIt() throws {
+            let db = try ctx.bulkCopy("fullsafety", rows: 40_000)
+            let volume = try FaultTmpfs(over: ctx, bytes: 64 << 20)
+            defer { volume.unmount() }
+            let only = try ctx.create(db, description: "the only backup")
+            let size = try FileTools.size(ctx.backupURL(only))
+            try ctx.cluster.psql("UPDATE canary SET value = 'after the backup'", database: db)
+            try volume.remount(bytes: volume.usedBytes + size / 2)
+            let dumpBefore = try ctx.cluster.normalisedDump(db)
+            let invariants = ctx.invariants(db)
+            let before = try invariants.check()
+
+            let result = try ctx.pgbackup(["restore", only, "--yes"], database: db)
+            #expect(result.status == 1, "\(result)")
+            let needed = String(format: "%.1f MB needed", Double(Int64(Double(size) * 1.2)) / 1_048_576)
+            for expected in ["for the safety backup", needed, "MB available", "--no-safety-backup",
+                             "\"safety_backup\": false"] {
+                #expect(result.err.contains(expected), "\(expected): \(result.err)")
+            }
+            #expect(!result.err.contains("BACKUP_RETENTION_DAYS"), "retention advice frees nothing here: \(result.err)")
+            let json = try ctx.pgbackup(["restore", only, "--yes", "--json"], database: db)
+            #expect(json.status == 1)
+            #expect(try json.jsonObject()["error"] as? String == "insufficient_space")
+            DumpComparison.expectEqual(dumpBefore, try ctx.cluster.normalisedDump(db), "database after the refusal")
+            try invariants.check(unchanged: before)
+
+            // The advice works on the same full volume.
+            let skipped = try ctx.pgbackup(["restore", only, "--yes", "--no-safety-backup"], database: db)
+            #expect(skipped.status == 0, "\(skipped)")
+            #expect(try ctx.cluster.psql("SELECT value FROM canary", database: db) == SampleSchema.canaryValue)
+            try invariants.check(unchanged: before)
+        }
+
         @Test func aVolumeThatIsAlreadyFullStillRecordsTheFailure() throws {
             let db = try ctx.sampleCopy("fullalready")
             let volume = try FaultTmpfs(over: ctx, bytes: 8 << 20)
