@@ -53,10 +53,7 @@ public struct BackupManager: Sendable {
             "filename": "\(metadata.filename)", "size_mb": "\(metadata.sizeMB)",
             "seconds": "\(metadata.durationSeconds ?? 0)"])
         do {
-            let result = try cleanupLocked(dryRun: false)
-            if !result.deleted.isEmpty {
-                logger.info("retention removed old backups", metadata: ["deleted": "\(result.deleted.joined(separator: ","))"])
-            }
+            logRetention(try cleanupLocked(dryRun: false))
         } catch {
             // The backup itself is committed; a retention failure is reported but does not undo it.
             logger.error("retention failed after backup", metadata: ["error": "\(error)"])
@@ -241,36 +238,21 @@ public struct BackupManager: Sendable {
         logger.info("backup deleted", metadata: ["filename": "\(name)", "user": "\(user ?? "-")"])
     }
 
-    public struct CleanupResult: Sendable, Equatable {
-        public var deleted: [String]
-        public var kept: [String]
-        public var dryRun: Bool
-
-        public var json: JSON {
-            .object([
-                ("success", .bool(true)),
-                ("message", .string(dryRun ? "Would delete \(deleted.count) backup(s)" : "Deleted \(deleted.count) backup(s)")),
-                ("dry_run", .bool(dryRun)),
-                ("deleted", .array(deleted.map(JSON.string))),
-                ("kept", .int(Int64(kept.count))),
-            ])
-        }
-    }
-
     /// Applies retention to complete backups; orphans and damaged entries are never touched.
     public func cleanup(dryRun: Bool = false, user: String? = nil) throws -> CleanupResult {
         let lock = try store.lock("cleanup", now: clock.now())
         defer { withExtendedLifetime(lock) {} }
         let result = try cleanupLocked(dryRun: dryRun)
         logger.info("cleanup", metadata: ["deleted": "\(result.deleted.count)", "dry_run": "\(dryRun)", "user": "\(user ?? "-")"])
+        logRetention(result)
         return result
     }
 
     func cleanupLocked(dryRun: Bool) throws -> CleanupResult {
         let backups = try store.listing().backups
-        let plan = Retention.plan(backups.map { .init(filename: $0.filename, createdAt: $0.createdAt) },
-                                  retentionDays: configuration.retentionDays, maxCount: configuration.maxCount,
-                                  now: clock.now())
+        let plan = Retention.plan(
+            backups.map { .init(filename: $0.filename, createdAt: $0.createdAt, database: $0.retentionDatabase) },
+            retentionDays: configuration.retentionDays, maxCount: configuration.maxCount, now: clock.now())
         if !dryRun {
             for name in plan.delete {
                 for path in [store.sidecarPath(name), store.dumpPath(name)] where unlink(path) != 0 && errno != ENOENT {
@@ -279,7 +261,7 @@ public struct BackupManager: Sendable {
             }
             if !plan.delete.isEmpty { try FileSystem.fsyncPath(store.directory, directory: true) }
         }
-        return CleanupResult(deleted: plan.delete, kept: plan.keep, dryRun: dryRun)
+        return CleanupResult(deleted: plan.delete, kept: plan.keep, databases: plan.databases, dryRun: dryRun)
     }
 
     // MARK: status

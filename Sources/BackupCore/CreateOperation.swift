@@ -20,7 +20,7 @@ struct CreateOperation {
         guard dumpVersion.number / 10_000 >= server.number / 10_000 else {
             throw BackupError.versionMismatch(pgDump: dumpVersion.text, server: server.text)
         }
-        try checkFreeSpace()
+        try checkFreeSpace(database: database)
 
         let name = BackupName.make(database: database, at: started, taken: store.isTaken)
         let partial = "\(store.partialDirectory)/\(name)"
@@ -140,9 +140,11 @@ struct CreateOperation {
         }
     }
 
-    /// Refuses when free space is clearly too small: less than 1.2 × the newest backup's size.
-    private func checkFreeSpace() throws {
-        guard let newest = try? store.listing().backups.first, let free = FileSystem.freeBytes(store.directory)
+    /// Refuses when free space is clearly too small: less than 1.2 × the size of the newest backup of the same
+    /// database (another database's backup says nothing about how big this one will be).
+    private func checkFreeSpace(database: String) throws {
+        guard let newest = try? store.listing().backups.first(where: { $0.isBackup(of: database) }),
+              let free = FileSystem.freeBytes(store.directory)
         else { return }
         let needed = Int64(Double(newest.sizeBytes) * 1.2)
         if free < needed { throw BackupError.insufficientSpace(needed: needed, available: free) }

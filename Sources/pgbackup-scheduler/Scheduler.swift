@@ -41,6 +41,9 @@ enum Scheduler {
             case let .notDue(last, next):
                 logger.info("Backup not due: last scheduled backup \(last), next due at \(Timestamp.iso8601(next))")
                 return 0
+            case let .heldByFutureBackup(last, createdAt, next):
+                logger.warning("Backup not due: last scheduled backup \(last) is dated in the future (\(Timestamp.iso8601(createdAt))); held off until \(Timestamp.iso8601(next)), at most one interval")
+                return 0
             case let .due(reason):
                 logger.info("Running scheduled backup... (\(reason))")
             }

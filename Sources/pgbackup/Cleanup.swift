@@ -3,7 +3,7 @@ import BackupCore
 
 struct Cleanup: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Apply retention: keep backups younger than BACKUP_RETENTION_DAYS or among the newest BACKUP_MAX_COUNT.")
+        abstract: "Apply retention: keep backups younger than BACKUP_RETENTION_DAYS or among the newest BACKUP_MAX_COUNT of their database.")
 
     @Flag(name: .long, help: "Show what would be deleted without deleting.")
     var dryRun = false
@@ -18,7 +18,12 @@ struct Cleanup: ParsableCommand {
             return
         }
         let verb = dryRun ? "Would delete" : "Deleted"
-        for name in result.deleted { print("🗑️  \(verb) \(name)") }
+        // Retention is applied per database, so the answer is grouped the same way.
+        for plan in result.databases {
+            print("Database \(plan.database.isEmpty ? "(unknown)" : plan.database): keeping \(plan.keep.count), \(verb.lowercased()) \(plan.delete.count)")
+            for name in plan.keep { print("   ✅ Keep \(name)") }
+            for name in plan.delete { print("   🗑️  \(verb) \(name)") }
+        }
         print("\(verb) \(result.deleted.count) backup(s), kept \(result.kept.count)")
     }
 }

@@ -76,6 +76,26 @@ extension FaultSuite {
             try invariants.check(unchanged: before)
         }
 
+        /// Issue 16: another database's big backup says nothing about how big this one will be.
+        @Test func freeSpaceCheckComparesWithTheSameDatabasesLastBackup() throws {
+            let big = try ctx.bulkDatabase("spacebig", rows: 40_000)
+            let small = try ctx.sampleCopy("spacesmall")
+            let volume = try FaultTmpfs(over: ctx, bytes: 64 << 20)
+            defer { volume.unmount() }
+            let smallOld = try ctx.create(small, description: "small")
+            let bigOld = try ctx.create(big, description: "sets the big expected size")
+            let size = try FileTools.size(ctx.backupURL(bigOld))
+            #expect(try FileTools.size(ctx.backupURL(smallOld)) * 8 < size, "the sample backup should be far smaller")
+            // About half a big backup free: room for many small ones, not for another big one.
+            try volume.remount(bytes: volume.usedBytes + size / 2)
+
+            let smallNew = try ctx.create(small, description: "fits next to the big one")
+            #expect(try ctx.listedNames(small).first == smallNew)
+            let refused = try ctx.pgbackup(["create", "--json"], database: big)
+            #expect(refused.status == 1, "\(refused)")
+            #expect(try refused.jsonObject()["error"] as? String == "insufficient_space")
+        }
+
         /// Issue 19 item 8: the space is for the restore's safety backup; say how much, and how to skip it
         /// (lowering retention frees nothing when the only backup is the one being restored).
         @Test func tooLittleSpaceForTheSafetyBackupSaysSoAndHowToSkipIt() throws {

@@ -79,6 +79,49 @@ extension FaultSuite {
             }
         }
 
+        /// The outage of one database (`A`) while another (`B`) in the same directory keeps backing up: every create
+        /// and cleanup of `B` leaves `A` its newest BACKUP_MAX_COUNT, `B`'s schedule does not hold `A`'s off, and
+        /// `A`'s recovery costs `B` nothing.
+        @Test func sixtyDayOutageOfOneDatabaseCostsTheOtherNothing() throws {
+            let dbA = try ctx.sampleCopy("outagea")
+            let dbB = try ctx.sampleCopy("outageb")
+            let oldA = try outage(dbA, count: 30, newestDaysAgo: 61)
+            let oldB = try outage(dbB, count: 3, newestDaysAgo: 20)
+
+            // B's scheduled run: B keeps all four of its own (within the count), A loses only what its own rule says.
+            let runB = try ctx.scheduler(database: dbB, env: settings)
+            #expect(runB.status == 0, "\(runB)")
+            let freshB = try #require(try ctx.listedNames(dbB).first { !oldB.contains($0) && $0.hasPrefix("backup_\(dbB)_") })
+            #expect(runB.err.contains("database=\(dbA)") && runB.err.contains("database=\(dbB)"),
+                    "the scheduler's log names each database's retention: \(runB.err)")
+            #expect(Set(names(of: dbA)) == Set(oldA.suffix(5)), "A keeps its newest 5 after B's run")
+            #expect(Set(names(of: dbB)) == Set(oldB + [freshB]))
+
+            // A's scheduled run is due although B has a fresh scheduled backup; A keeps itself and its 4 newest.
+            let runA = try ctx.scheduler(database: dbA, env: settings)
+            #expect(runA.status == 0, "\(runA)")
+            #expect(runA.err.contains("Running scheduled backup"), "\(runA.err)")
+            let listedA = names(of: dbA)
+            #expect(listedA.count == 5 && Array(listedA.dropFirst()) == Array(oldA.suffix(4).reversed()), "\(listedA)")
+            #expect(Set(names(of: dbB)) == Set(oldB + [freshB]), "A's recovery must cost B nothing")
+
+            // Many more creates of B than BACKUP_MAX_COUNT: A keeps exactly what it had.
+            let keptA = names(of: dbA)
+            var youngB = [freshB]
+            for index in 0..<5 { youngB.append(try ctx.create(dbB, description: "busy \(index)", env: settings)) }
+            #expect(names(of: dbA) == keptA, "B's busy week must not cost A anything")
+            #expect(Set(names(of: dbB)) == Set(youngB), "B keeps its six young backups and loses its own old ones")
+            for name in keptA {
+                let verify = try ctx.pgbackup(["verify", name, "--json"], database: dbA)
+                #expect(verify.status == 0, "A's kept backups are intact: \(verify)")
+            }
+        }
+
+        /// Listed backups of one database (the list holds every database's), newest first.
+        private func names(of database: String) -> [String] {
+            ((try? ctx.listedNames(database)) ?? []).filter { $0.hasPrefix("backup_\(database)_") }
+        }
+
         @Test func theNewestBackupSurvivesEvenWhenEverythingIsOld() throws {
             let db = try ctx.sampleCopy("allold")
             let old = try outage(db, count: 4, newestDaysAgo: 61)
