@@ -273,6 +273,31 @@ create_http_user() {
     fi
 }
 
+# Roles: operators.htpasswd lists who may change anything or download (nginx), PGBACKUP_OPERATORS the same
+# users for the responder's own check. A first install makes the web user the one operator. An upgrade from a
+# single htpasswd keeps every existing user an operator in both places (remove readers by hand afterwards).
+install_operators() {
+    local everyone=$root/etc/pgbackup/htpasswd operators=$root/etc/pgbackup/operators.htpasswd
+    local env_file=$root/etc/pgbackup/pgbackup.env
+    if [[ ! -f $operators ]]; then
+        say "every user in $everyone is an operator (copied to $operators)"
+        cp "$everyone" "$operators.new"
+    else
+        # Keep the web user's entry as current as in htpasswd.
+        { grep -v "^$http_user:" "$operators" || true; grep "^$http_user:" "$everyone"; } >"$operators.new"
+    fi
+    chmod 0640 "$operators.new"
+    own "root:$WEB_GROUP" "$operators.new"
+    mv -f "$operators.new" "$operators"
+    if ! grep -q '^[[:space:]]*PGBACKUP_OPERATORS=' "$env_file"; then
+        local users
+        users=$(cut -d : -f 1 "$operators" | paste -sd , -)
+        say "setting PGBACKUP_OPERATORS=$users in $env_file"
+        printf '\n# Added by install.sh: API users who may change anything or download (README, "Roles").\nPGBACKUP_OPERATORS=%s\n' \
+            "$users" >>"$env_file"
+    fi
+}
+
 install_nginx_site() {
     local source=$repo_dir/nginx/pgbackup.conf
     local available=$root/etc/nginx/sites-available/pgbackup.conf
@@ -354,6 +379,7 @@ create_directories
 install_config
 create_certificate
 create_http_user
+install_operators
 install_nginx_site
 install_units
 start_services

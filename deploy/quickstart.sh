@@ -41,6 +41,7 @@ check_port "$pg_port" PGBACKUP_QUICKSTART_PG_PORT
 
 readonly env_file=$state/pgbackup.env
 readonly credentials=$state/credentials
+readonly reader_credentials=$state/credentials-reader
 readonly log_dir=$state/logs
 # When run as root, PostgreSQL runs as "postgres" and nginx's workers as www-data: both must reach
 # what they use. If they cannot enter the state directory (a checkout below /root), the runtime
@@ -350,6 +351,8 @@ BACKUP_MAX_COUNT=30
 BACKUP_INTERVAL_HOURS=24
 BACKUP_ENABLED=true
 BACKUP_COMPRESSION_LEVEL=6
+# API users who may change anything or download; $reader_user may only look.
+PGBACKUP_OPERATORS=$http_user
 $connection
 EOF
     )
@@ -366,6 +369,16 @@ ensure_credentials() {
     chmod 0600 "$credentials"
     http_user=$(cut -d : -f 1 "$credentials")
     http_password=$(cut -d : -f 2- "$credentials")
+    # A second user who may only look (GET/HEAD of list, status, metadata, jobs): for monitoring.
+    if [[ ! -s $reader_credentials ]]; then
+        local password
+        password=$(openssl rand -base64 24 | tr -d '/+=\n')
+        (umask 077 && printf '%s:%s\n' monitor "$password" >"$reader_credentials")
+    fi
+    chmod 0600 "$reader_credentials"
+    reader_user=$(cut -d : -f 1 "$reader_credentials")
+    reader_password=$(cut -d : -f 2- "$reader_credentials")
+    [[ $reader_user != "$http_user" ]] || die "the reader and the operator must be different users"
 }
 
 # --- responder and nginx -----------------------------------------------------------------
@@ -417,6 +430,7 @@ start_nginx() {
     port_in_use "$https_port" && die "port $https_port is in use: choose another with PGBACKUP_HTTPS_PORT"
     say "starting nginx (TLS, basic auth) on https://127.0.0.1:$https_port"
     PGBACKUP_HTTP_USER=$http_user PGBACKUP_HTTP_PASSWORD=$http_password \
+        PGBACKUP_HTTP_READER=$reader_user PGBACKUP_HTTP_READER_PASSWORD=$reader_password \
         "$repo_dir/nginx/local.sh" start "$nginx_dir" "$https_port" "$fcgi_socket" >>"$log_dir/nginx-local.log" 2>&1 ||
         { tail -n 20 "$log_dir/nginx-local.log" >&2 || true; die "nginx did not start (log: $log_dir/nginx-local.log)"; }
 }
@@ -474,14 +488,17 @@ print_summary() {
 
 pgbackup is running.
   API:       $url/api/backups   (self-signed certificate: curl -k)
-  user:      $http_user
+  user:      $http_user   (operator: may do everything)
   password:  in $creds_shown (mode 0600, as user:password)
+  reader:    $reader_user   (may only look: list, status, metadata, jobs)
+  password:  in $(show "$reader_credentials") (mode 0600, as user:password)
   database:  $database_label
   logs:      $(show "$log_dir")/
 
 Try:
   curl -k -u "\$(cat $creds_shown)" $url/api/backups
   curl -k -u "\$(cat $creds_shown)" $url/api/backups/status
+  curl -k -u "\$(cat $(show "$reader_credentials"))" $url/api/backups/status     # the reader may look…
   curl -k -u "\$(cat $creds_shown)" -X POST -H 'Content-Type: application/json' \\
        -d '{"description": "made with curl"}' $url/api/backups
   $wrapper list
@@ -539,10 +556,10 @@ start() {
     else
         check_external_database
     fi
+    ensure_credentials
     write_env_file
     # The programs started below take their settings from the env file alone.
     unset "${!POSTGRES_@}" "${!BACKUP_@}" PGBACKUP_ENV_FILE
-    ensure_credentials
     stop_nginx
     stop_responder
     start_responder

@@ -7,12 +7,15 @@
 #
 # Environment for start:
 #   PGBACKUP_HTTP_PASSWORD   required; the basic-auth password (hashed with apr1, never put in argv)
-#   PGBACKUP_HTTP_USER       the basic-auth user (default: admin)
+#   PGBACKUP_HTTP_USER       the basic-auth user (default: admin), an operator (in both htpasswd files)
+#   PGBACKUP_HTTP_READER     optional: a second user who may only look (GET/HEAD), in htpasswd only
+#   PGBACKUP_HTTP_READER_PASSWORD  its password (required with PGBACKUP_HTTP_READER)
 #   PGBACKUP_NGINX_USER      when run as root: the user nginx's workers run as (default: www-data)
 #
 # DIR receives everything: nginx.conf, the rendered pgbackup.conf, tls/{cert,key}.pem (self-signed for
-# localhost and 127.0.0.1, made once and kept), htpasswd (rewritten on every start), nginx.pid, logs,
-# temp files. Nothing outside DIR is written.
+# localhost and 127.0.0.1, made once and kept), htpasswd and operators.htpasswd (rewritten on every
+# start), nginx.pid, logs (access.log also records the upstream each request reached, "-" when nginx
+# answered itself), temp files. Nothing outside DIR is written.
 #
 # Permissions when run as root: the master stays root and reads the TLS key; the workers run as
 # PGBACKUP_NGINX_USER and must reach DIR/htpasswd (DIR becomes 0710 with that user's group, htpasswd
@@ -102,19 +105,37 @@ make_certificate() {
     mv "$tls/cert.pem.tmp" "$tls/cert.pem"
 }
 
-make_htpasswd() {
-    local dir=$1 user=$2 password=$3 group=$4 hash
-    [[ $user != *:* && $user != *$'\n'* && -n $user ]] || die "PGBACKUP_HTTP_USER must be non-empty without ':'"
+htpasswd_line() { # user password -> user:apr1-hash
+    local user=$1 password=$2 hash
+    [[ $user != *:* && $user != *$'\n'* && -n $user ]] || die "user names must be non-empty without ':'"
     # printf is a shell builtin: the password reaches openssl on stdin, never on a command line.
     hash=$(printf '%s\n' "$password" | openssl passwd -apr1 -stdin) || die "openssl passwd failed"
-    printf '%s:%s\n' "$user" "$hash" >"$dir/htpasswd.tmp"
+    printf '%s:%s\n' "$user" "$hash"
+}
+
+install_htpasswd() { # dir name group < content
+    local dir=$1 name=$2 group=$3
+    cat >"$dir/$name.tmp"
     if [[ -n $group ]]; then
-        chgrp "$group" "$dir/htpasswd.tmp"
-        chmod 0640 "$dir/htpasswd.tmp"
+        chgrp "$group" "$dir/$name.tmp"
+        chmod 0640 "$dir/$name.tmp"
     else
-        chmod 0600 "$dir/htpasswd.tmp"
+        chmod 0600 "$dir/$name.tmp"
     fi
-    mv "$dir/htpasswd.tmp" "$dir/htpasswd"
+    mv "$dir/$name.tmp" "$dir/$name"
+}
+
+# htpasswd: everyone who may look (the operator and the reader); operators.htpasswd: the operator.
+make_htpasswd() {
+    local dir=$1 user=$2 password=$3 group=$4 operator reader=""
+    operator=$(htpasswd_line "$user" "$password")
+    if [[ -n ${PGBACKUP_HTTP_READER:-} ]]; then
+        [[ -n ${PGBACKUP_HTTP_READER_PASSWORD:-} ]] || die "set PGBACKUP_HTTP_READER_PASSWORD with PGBACKUP_HTTP_READER"
+        [[ $PGBACKUP_HTTP_READER != "$user" ]] || die "PGBACKUP_HTTP_READER must differ from PGBACKUP_HTTP_USER"
+        reader=$(htpasswd_line "$PGBACKUP_HTTP_READER" "$PGBACKUP_HTTP_READER_PASSWORD")
+    fi
+    printf '%s\n' "$operator" ${reader:+"$reader"} | install_htpasswd "$dir" htpasswd "$group"
+    printf '%s\n' "$operator" | install_htpasswd "$dir" operators.htpasswd "$group"
 }
 
 render_site() {
@@ -125,6 +146,7 @@ render_site() {
         -e "s|/etc/pgbackup/tls/cert.pem|$(sed_escape "$dir/tls/cert.pem")|g" \
         -e "s|/etc/pgbackup/tls/key.pem|$(sed_escape "$dir/tls/key.pem")|g" \
         -e "s|/etc/pgbackup/htpasswd|$(sed_escape "$dir/htpasswd")|g" \
+        -e "s|/etc/pgbackup/operators.htpasswd|$(sed_escape "$dir/operators.htpasswd")|g" \
         -e "s|unix:/run/pgbackup/fcgi.sock|unix:$(sed_escape "$socket")|g" \
         "$template" >"$site.tmp"
     # If the template drifted from the spellings above, fail here rather than serve production paths.
@@ -151,7 +173,9 @@ render_main() {
         printf 'daemon on;\n'
         printf 'events {\n    worker_connections 1024;\n}\n'
         printf 'http {\n'
-        printf '    access_log %s/access.log;\n' "$dir"
+        # nginx's combined format, plus the upstream each request reached.
+        printf '    log_format pgbackup_upstream %s;\n' "'\$remote_addr - \$remote_user [\$time_local] \"\$request\" \$status \$body_bytes_sent \"\$http_referer\" \"\$http_user_agent\" upstream=\$upstream_addr'"
+        printf '    access_log %s/access.log pgbackup_upstream;\n' "$dir"
         for temp in client_body fastcgi proxy scgi uwsgi; do
             printf '    %s_temp_path %s/tmp/%s;\n' "$temp" "$dir" "$temp"
         done

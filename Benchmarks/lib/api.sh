@@ -63,7 +63,7 @@ start_front() {
     if ((EUID == 0)); then
         group_args=(--socket-group www-data)
     fi
-    env BACKUP_DIR="$WORK/api" POSTGRES_DB=bench "$BIN/pgbackup-fcgi" --socket "$socket_dir/fcgi.sock" \
+    env BACKUP_DIR="$WORK/api" POSTGRES_DB=bench PGBACKUP_OPERATORS=bench "$BIN/pgbackup-fcgi" --socket "$socket_dir/fcgi.sock" \
         "${group_args[@]}" --workers 8 >"$WORK/logs/responder.log" 2>&1 &
     RESPONDER_PID=$!
     local i

@@ -15,11 +15,15 @@ public struct APIRequest: Sendable {
     public var remoteUser: String?
     /// `Accept-Encoding` header (`HTTP_ACCEPT_ENCODING`).
     public var acceptEncoding: String?
+    /// `Range` header (`HTTP_RANGE`), for downloads.
+    public var range: String?
+    /// `If-Range` header (`HTTP_IF_RANGE`), for downloads.
+    public var ifRange: String?
     /// `Origin`, `Sec-Fetch-Site` and `Host`, for the cross-site check.
     public var browser = BrowserHeaders()
 
     public init(method: String, uri: String, contentType: String? = nil, body: [UInt8]? = [], prefer: String? = nil,
-                remoteUser: String? = nil, acceptEncoding: String? = nil) {
+                remoteUser: String? = nil, acceptEncoding: String? = nil, range: String? = nil, ifRange: String? = nil) {
         self.method = method
         self.uri = uri
         self.contentType = contentType
@@ -27,6 +31,8 @@ public struct APIRequest: Sendable {
         self.prefer = prefer
         self.remoteUser = remoteUser
         self.acceptEncoding = acceptEncoding
+        self.range = range
+        self.ifRange = ifRange
     }
 
     /// Whether the client takes a gzip-encoded body (RFC 9110 §12.5.3): `gzip` or `x-gzip` listed with a non-zero
@@ -105,6 +111,7 @@ public struct APIResponse: Sendable {
         case 201: "Created"
         case 202: "Accepted"
         case 204: "No Content"
+        case 206: "Partial Content"
         case 400: "Bad Request"
         case 401: "Unauthorized"
         case 403: "Forbidden"
@@ -113,6 +120,7 @@ public struct APIResponse: Sendable {
         case 409: "Conflict"
         case 413: "Payload Too Large"
         case 415: "Unsupported Media Type"
+        case 416: "Range Not Satisfiable"
         case 422: "Unprocessable Entity"
         case 500: "Internal Server Error"
         case 503: "Service Unavailable"

@@ -103,6 +103,8 @@ public struct Router: Sendable {
             if let refusal = CrossSiteCheck.refusal(method: request.method, request.browser) {
                 return .error(403, "cross_site_request", refusal)
             }
+            // Roles, as nginx checks them: a reader's request that would change something stops here.
+            if let denied = accessDenied(request) { return denied }
             guard let route = try Self.route(request.uri) else {
                 return .error(404, "not_found", "no such API path")
             }
@@ -174,12 +176,7 @@ public struct Router: Sendable {
         case (.backup(let name), _):
             return .json(200, try manager.info(name).listingJSON)
         case (.download(let name), _):
-            let file = try manager.openForDownload(name)
-            return APIResponse(status: 200, headers: [
-                ("Content-Type", "application/gzip"),
-                ("Content-Disposition", "attachment; filename=\"\(file.metadata.filename)\""),
-                ("X-Content-SHA256", file.metadata.sha256 ?? ""),
-            ].filter { !$0.1.isEmpty }, body: .file(fd: file.fd, size: file.size))
+            return try download(name, request)
         case (.verify(let name), _):
             _ = try RequestBody(request, allowed: [:])
             return .json(200, try manager.verify(name).json)

@@ -40,6 +40,8 @@ public struct Configuration: Sendable, Equatable {
     public var lockWaitTimeoutSeconds: Int
     /// `POSTGRES_*`.
     public var postgres: PostgresConnection
+    /// `PGBACKUP_OPERATORS`: API users (nginx's `REMOTE_USER`) who may change anything or download; unset: nobody.
+    public var operators: Operators
 
     public static let defaultEnvFile = "/etc/pgbackup/pgbackup.env"
 
@@ -47,7 +49,8 @@ public struct Configuration: Sendable, Equatable {
         backupDirectory: String = "/var/lib/pgbackup/backups", retentionDays: Int = 7, maxCount: Int = 30,
         intervalHours: Int = 24, enabled: Bool = true, compressionLevel: Int = 6, lockWaitTimeoutSeconds: Int = 300,
         postgres: PostgresConnection = PostgresConnection(
-            host: "localhost", port: 5432, database: "postgres", user: "postgres")
+            host: "localhost", port: 5432, database: "postgres", user: "postgres"),
+        operators: Operators = .unset
     ) {
         self.backupDirectory = backupDirectory
         self.retentionDays = retentionDays
@@ -57,6 +60,7 @@ public struct Configuration: Sendable, Equatable {
         self.compressionLevel = compressionLevel
         self.lockWaitTimeoutSeconds = lockWaitTimeoutSeconds
         self.postgres = postgres
+        self.operators = operators
     }
 
     static let knownBackupKeys: Set<String> = [
@@ -146,6 +150,7 @@ public struct Configuration: Sendable, Equatable {
         } else if let password = values["POSTGRES_PASSWORD"], !password.isEmpty {
             config.postgres.password = password
         }
+        config.operators = try Operators.parse(values["PGBACKUP_OPERATORS"])
         for key in values.keys.sorted() where key.hasPrefix("BACKUP_") && !knownBackupKeys.contains(key) {
             warnings.append("unknown setting \(key) is ignored")
         }

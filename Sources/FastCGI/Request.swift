@@ -9,7 +9,7 @@ import Foundation
 /// A response is either complete — `respond(status:headers:body:)` — or streamed —
 /// `beginResponse(status:headers:)`, any number of `write(_:)`, then `finish()`. A handler that returns
 /// without answering gets a 500; a streamed response that was not finished is finished for it.
-public final class Request {
+public final class Request: @unchecked Sendable {
     private enum State { case fresh, streaming, finished }
 
     /// Every FastCGI parameter nginx sent, copied out of libfcgi so it stays readable after `finish()`.
@@ -20,6 +20,10 @@ public final class Request {
     private var state: State = .fresh
     private var bodyRead = false
     private let lingers: Bool
+    /// Set by the server: whether one more request may go on a thread of its own.
+    var admitHandOff: () -> Bool = { false }
+    /// What runs on that thread, once the handler returned; see `continueOnOwnThread`.
+    private(set) var handedOff: (@Sendable (Request) -> Void)?
 
     /// - Parameter lingers: close the connection libfcgi's way (see `end()`); false on unix sockets.
     init(raw: UnsafeMutablePointer<FCGX_Request>, lingers: Bool = true) {
@@ -41,6 +45,16 @@ public final class Request {
     public var contentLength: Int? { nonEmpty("CONTENT_LENGTH").flatMap { Int($0) } }
     /// The user nginx authenticated; nil where no authentication happened.
     public var remoteUser: String? { nonEmpty("REMOTE_USER") }
+
+    /// Hands the rest of this request to a thread of its own (the server starts it as soon as the handler
+    /// returns), so the worker goes back to short requests while `body` streams to a slow client. Returns false
+    /// when the server's limit of such threads is reached: then nothing was handed off and the handler answers
+    /// itself (a 503, say). Call it before responding; after a true answer, touch the request only in `body`.
+    public func continueOnOwnThread(_ body: @escaping @Sendable (Request) -> Void) -> Bool {
+        guard state == .fresh, handedOff == nil, admitHandOff() else { return false }
+        handedOff = body
+        return true
+    }
 
     /// Whether a response was started (or sent) for this request.
     public var hasResponded: Bool { state != .fresh }

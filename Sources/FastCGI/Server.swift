@@ -28,16 +28,20 @@ public final class Server: @unchecked Sendable {
         /// Treat SIGTERM and SIGINT as a graceful stop. Turn off when embedding the server in a process
         /// that handles signals itself.
         public var handlesSignals: Bool
+        /// Requests that may run on threads of their own at once (`Request.continueOnOwnThread`).
+        public var maxHandOffs: Int
         /// Receives one line per notable event (listening, stopping, accept failures, handler mistakes).
         public var report: @Sendable (String) -> Void
 
         public init(
             workerCount: Int = 4,
+            maxHandOffs: Int = 16,
             idleTimeout: Duration? = nil,
             handlesSignals: Bool = true,
             report: @escaping @Sendable (String) -> Void = { _ in }
         ) {
             self.workerCount = max(1, workerCount)
+            self.maxHandOffs = max(0, maxHandOffs)
             self.idleTimeout = idleTimeout
             self.handlesSignals = handlesSignals
             self.report = report
@@ -54,6 +58,8 @@ public final class Server: @unchecked Sendable {
     private var stopping = false
     private var liveWorkers = 0
     private var inFlight = 0
+    /// Requests running on threads of their own; `run()` waits for them as for workers.
+    private var handOffs = 0
     private var lastActivity = ContinuousClock.now
     private var failure: FastCGIError?
     private var socket: ListeningSocket?
@@ -196,7 +202,7 @@ public final class Server: @unchecked Sendable {
     }
 
     private func workerLoop(listenFD: Int32, wakeFD: Int32, drainsQueue: Bool, lingers: Bool) {
-        let request = UnsafeMutablePointer<FCGX_Request>.allocate(capacity: 1)
+        var request = UnsafeMutablePointer<FCGX_Request>.allocate(capacity: 1)
         FCGX_InitRequest(request, listenFD, 0)
         defer {
             // A connection nginx kept open (fastcgi_keep_conn) is closed here; streams are already freed.
@@ -251,17 +257,57 @@ public final class Server: @unchecked Sendable {
                     return
                 }
             }
-            serve(request, lingers: lingers)
+            if serve(request, lingers: lingers) {
+                // The request (and its FCGX_Request, which must not move) now belongs to its own thread.
+                request = UnsafeMutablePointer<FCGX_Request>.allocate(capacity: 1)
+                FCGX_InitRequest(request, listenFD, 0)
+            }
         }
     }
 
-    private func serve(_ raw: UnsafeMutablePointer<FCGX_Request>, lingers: Bool) {
+    /// Returns true when the handler handed the request to a thread of its own.
+    private func serve(_ raw: UnsafeMutablePointer<FCGX_Request>, lingers: Bool) -> Bool {
         condition.lock()
         inFlight += 1
         condition.unlock()
 
         let request = Request(raw: raw, lingers: lingers)
+        request.admitHandOff = { [self] in reserveHandOff() }
         handler(request)
+        if let body = request.handedOff {
+            startHandOff(request, raw: raw, body: body)
+            return true
+        }
+        finished(request)
+        return false
+    }
+
+    private func reserveHandOff() -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard handOffs < configuration.maxHandOffs else { return false }
+        handOffs += 1
+        return true
+    }
+
+    private func startHandOff(_ request: Request, raw: UnsafeMutablePointer<FCGX_Request>,
+                              body: @escaping @Sendable (Request) -> Void) {
+        let owned = OwnedRequest(raw)
+        let thread = Thread { [self] in
+            body(request)
+            finished(request)
+            if owned.raw.pointee.ipcFd >= 0 { FCGX_Free(owned.raw, 1) }
+            owned.raw.deallocate()
+            condition.lock()
+            handOffs -= 1
+            condition.broadcast()
+            condition.unlock()
+        }
+        thread.name = "fastcgi-stream"
+        thread.start()
+    }
+
+    private func finished(_ request: Request) {
         if !request.complete() {
             configuration.report(
                 "the handler returned without responding to \(request.method) \(request.requestURI); sent 500")
@@ -273,6 +319,12 @@ public final class Server: @unchecked Sendable {
         // Only the idle clock in waitForWorkers cares; don't wake that thread on every request otherwise.
         if inFlight == 0 && configuration.idleTimeout != nil { condition.broadcast() }
         condition.unlock()
+    }
+
+    /// An `FCGX_Request` on its way to the thread that finishes it (the pointer itself is not Sendable).
+    private final class OwnedRequest: @unchecked Sendable {
+        let raw: UnsafeMutablePointer<FCGX_Request>
+        init(_ raw: UnsafeMutablePointer<FCGX_Request>) { self.raw = raw }
     }
 
     enum AcceptErrorKind: Equatable { case retry, backOff, fatal }
@@ -309,7 +361,7 @@ public final class Server: @unchecked Sendable {
     /// Joins the workers; meanwhile enforces the idle timeout.
     private func waitForWorkers() {
         condition.lock()
-        while liveWorkers > 0 {
+        while liveWorkers > 0 || handOffs > 0 {
             guard let idleTimeout = configuration.idleTimeout, !stopping, inFlight == 0 else {
                 condition.wait()
                 continue

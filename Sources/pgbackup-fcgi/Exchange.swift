@@ -23,7 +23,8 @@ struct Exchange {
         var apiRequest = APIRequest(
             method: request.method, uri: request.requestURI, contentType: request.contentType, body: body,
             prefer: request.param("HTTP_PREFER"), remoteUser: request.remoteUser,
-            acceptEncoding: request.param("HTTP_ACCEPT_ENCODING"))
+            acceptEncoding: request.param("HTTP_ACCEPT_ENCODING"), range: request.param("HTTP_RANGE"),
+            ifRange: request.param("HTTP_IF_RANGE"))
         apiRequest.browser = BrowserHeaders(origin: request.param("HTTP_ORIGIN"),
                                             fetchSite: request.param("HTTP_SEC_FETCH_SITE"), host: request.param("HTTP_HOST"))
         let response = router.handle(apiRequest)
@@ -59,19 +60,40 @@ struct Exchange {
         case .json, .empty:
             try request.respond(status: response.status, headers: response.headers, body: response.bodyBytes)
         case let .file(fd, size):
-            defer { close(fd) }
-            try request.beginResponse(status: response.status,
-                                      headers: response.headers + [("Content-Length", String(size))])
-            var buffer = [UInt8](repeating: 0, count: 256 * 1024)
-            var remaining = size
-            while remaining > 0 {
-                let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, min($0.count, Int(remaining))) }
-                if count < 0 && errno == EINTR { continue }
-                guard count > 0 else { break }
-                try request.write(buffer[0..<count])
-                remaining -= Int64(count)
+            // A download lasts as long as its client reads: it goes on a thread of its own so the workers stay
+            // free for list/status; past the cap the client is told to come back.
+            let logger = self.logger
+            let status = response.status
+            let headers = response.headers + [("Content-Length", String(size))]
+            let handedOff = request.continueOnOwnThread { request in
+                do {
+                    try Self.stream(fd: fd, size: size, status: status, headers: headers, to: request)
+                } catch {
+                    logger.info("download not delivered", metadata: ["error": "\(error)"])
+                }
             }
-            try request.finish()
+            if !handedOff {
+                close(fd)
+                logger.warning("download refused: too many downloads at once")
+                try send(.error(503, "too_many_downloads",
+                                "too many downloads are running at once; try again in a few seconds",
+                                headers: [("Retry-After", "10")]))
+            }
         }
+    }
+
+    private static func stream(fd: Int32, size: Int64, status: Int, headers: [(String, String)], to request: Request) throws {
+        defer { close(fd) }
+        try request.beginResponse(status: status, headers: headers)
+        var buffer = [UInt8](repeating: 0, count: 256 * 1024)
+        var remaining = size
+        while remaining > 0 {
+            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, min($0.count, Int(remaining))) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { break }
+            try request.write(buffer[0..<count])
+            remaining -= Int64(count)
+        }
+        try request.finish()
     }
 }

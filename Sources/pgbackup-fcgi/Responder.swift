@@ -25,6 +25,9 @@ struct Responder: ParsableCommand {
     @Option(name: .long, help: "Worker threads, each serving one request at a time.")
     var workers = 8
 
+    @Option(name: .long, help: "Downloads streamed at once, each on a thread of its own (more get 503 with Retry-After; default 16).")
+    var maxDownloads: Int?
+
     @Option(name: .long, help: "Exit after this many seconds without a request (0: never; for socket activation).")
     var idleTimeout: Int?
 
@@ -36,6 +39,7 @@ struct Responder: ParsableCommand {
 
     func validate() throws {
         guard (1...64).contains(workers) else { throw ValidationError("--workers must be between 1 and 64") }
+        if let maxDownloads, !(1...1024).contains(maxDownloads) { throw ValidationError("--max-downloads must be between 1 and 1024") }
         guard mode_t(socketMode, radix: 8).map({ $0 <= 0o777 }) == true else {
             throw ValidationError("--socket-mode must be an octal mode such as 0660")
         }
@@ -57,6 +61,9 @@ struct Responder: ParsableCommand {
         let jobs = JobRunner(manager: manager, executable: Self.ownExecutable(),
                              extraArguments: envFile.map { ["--env-file", $0] } ?? [])
         if let runJob { throw ExitCode(jobs.run(runJob)) }
+        if manager.configuration.operators == .unset {
+            logger.warning("PGBACKUP_OPERATORS is not set: every request that changes something or downloads is refused with 403; set it to the operators' user names (or * for every authenticated user)")
+        }
 
         let idle = idleTimeout ?? environment["PGBACKUP_FCGI_IDLE_TIMEOUT"].flatMap { Int($0) } ?? 0
         let listener: Listener
@@ -70,7 +77,8 @@ struct Responder: ParsableCommand {
         let router = Router(manager: manager, jobs: jobs, logger: logger)
         let server = Server(
             listener: listener,
-            configuration: .init(workerCount: workers, idleTimeout: idle > 0 ? .seconds(idle) : nil,
+            configuration: .init(workerCount: workers, maxHandOffs: maxDownloads ?? environment["PGBACKUP_FCGI_MAX_DOWNLOADS"].flatMap { Int($0) } ?? 16,
+                                 idleTimeout: idle > 0 ? .seconds(idle) : nil,
                                  report: { logger.info("\($0)") }),
             handler: { request in Exchange(request: request, router: router, logger: logger).serve() })
         do {

@@ -78,7 +78,7 @@ struct RequestBodyTests {
     func badBody(_ bad: BadBody) throws {
         let fixture = try fixture()
         let before = fixture.names()
-        let response = fixture.router.handle(APIRequest(method: bad.method, uri: bad.uri, contentType: bad.contentType,
+        let response = fixture.handle(APIRequest(method: bad.method, uri: bad.uri, contentType: bad.contentType,
                                                         body: Array(bad.body.utf8), remoteUser: "alice"))
         try response.expectError(bad.status, bad.code, detailContains: bad.detail)
         #expect(fixture.names() == before)
@@ -87,7 +87,7 @@ struct RequestBodyTests {
     @Test("a body with no Content-Type is refused with 415")
     func missingContentType() throws {
         let fixture = try fixture()
-        let response = fixture.router.handle(APIRequest(method: "POST", uri: "/api/backups/cleanup", contentType: nil,
+        let response = fixture.handle(APIRequest(method: "POST", uri: "/api/backups/cleanup", contentType: nil,
                                                         body: Array("{}".utf8)))
         try response.expectError(415, "unsupported_media_type")
     }
@@ -97,7 +97,7 @@ struct RequestBodyTests {
     func oversized(_ uri: String) throws {
         let fixture = try fixture()
         let before = fixture.names()
-        let response = fixture.router.handle(APIRequest(method: "POST", uri: uri, contentType: "application/json", body: nil))
+        let response = fixture.handle(APIRequest(method: "POST", uri: uri, contentType: "application/json", body: nil))
         try response.expectError(413, "payload_too_large", detailContains: "64 KiB")
         #expect(fixture.names() == before)
     }
@@ -106,7 +106,7 @@ struct RequestBodyTests {
     func mediaTypeParameters() throws {
         let fixture = try fixture()
         for type in ["application/json; charset=utf-8", "Application/JSON", " application/json ;charset=UTF-8"] {
-            let response = fixture.router.handle(APIRequest(method: "POST", uri: "/api/backups/cleanup", contentType: type,
+            let response = fixture.handle(APIRequest(method: "POST", uri: "/api/backups/cleanup", contentType: type,
                                                             body: Array(#"{"dry_run": true}"#.utf8)))
             #expect(response.status == 200, "\(type)")
             #expect(try response.jsonBody["dry_run"] == .bool(true))
@@ -118,7 +118,7 @@ struct RequestBodyTests {
     func emptyCleanup(_ body: String) throws {
         let fixture = try fixture()
         for type in [nil, "text/plain", "application/json"] {
-            let response = fixture.router.handle(APIRequest(method: "POST", uri: "/api/backups/cleanup", contentType: type,
+            let response = fixture.handle(APIRequest(method: "POST", uri: "/api/backups/cleanup", contentType: type,
                                                             body: Array(body.utf8)))
             #expect(response.status == 200)
             let json = try response.jsonBody

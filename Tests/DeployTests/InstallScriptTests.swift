@@ -25,7 +25,12 @@ struct InstallScriptTests {
         #expect(try FileFacts.mode(staged.path("/var/lib/pgbackup/backups")) == 0o700)
         #expect(try FileFacts.mode(staged.path("/etc/pgbackup")) == 0o751)
         #expect(try FileFacts.mode(staged.path("/etc/pgbackup/pgbackup.env")) == 0o640)
-        #expect(try FileFacts.text(staged.path("/etc/pgbackup/pgbackup.env")) == FileFacts.text(Paths.deploy + "/pgbackup.env.example"))
+        // The example, plus the web user as the one operator for the responder's role check.
+        let env = try FileFacts.text(staged.path("/etc/pgbackup/pgbackup.env"))
+        #expect(env.hasPrefix(try FileFacts.text(Paths.deploy + "/pgbackup.env.example")))
+        #expect(env.hasSuffix("\nPGBACKUP_OPERATORS=operator\n"), "\(env.suffix(200))")
+        #expect(try FileFacts.mode(staged.path("/etc/pgbackup/operators.htpasswd")) == 0o640)
+        #expect(try FileFacts.text(staged.path("/etc/pgbackup/operators.htpasswd")) == FileFacts.text(staged.path("/etc/pgbackup/htpasswd")))
         #expect(try FileFacts.mode(staged.path("/etc/pgbackup/tls")) == 0o700)
         #expect(try FileFacts.mode(staged.path("/etc/pgbackup/tls/key.pem")) == 0o600)
         #expect(try FileFacts.mode(staged.path("/etc/pgbackup/tls/cert.pem")) == 0o644)

@@ -115,6 +115,15 @@ struct QuickstartTests {
         #expect(sql.stdout.contains("COPY public.customers"))
         #expect(sql.stdout.contains("渡辺 美咲"))
 
+        // The reader monitor, printed with its credentials file, may look but not download.
+        #expect(first.stdout.contains("reader:    monitor"), "\(first.stdout)")
+        let reader = try FileFacts.text(run.state + "/credentials-reader").trimmingCharacters(in: .newlines)
+        #expect(reader.hasPrefix("monitor:"))
+        #expect(try FileFacts.mode(run.state + "/credentials-reader") == 0o600)
+        #expect(try run.get("/api/backups/status", credentials: reader).status == 200)
+        #expect(try run.get("/api/backups/download/\(name)", credentials: reader).status == 403)
+        #expect(try FileFacts.text(run.state + "/pgbackup.env").contains("PGBACKUP_OPERATORS=admin"))
+
         // A second run reuses everything: same password, same cluster, a restarted responder, no new backup.
         let responderBefore = Self.firstPid(run.state + "/run/fcgi.pid")
         let postgresBefore = Self.firstPid(run.state + "/pg/data/postmaster.pid")

@@ -55,6 +55,8 @@ struct HTTPResponse: CustomStringConvertible {
 extension NginxStack {
     enum Credentials {
         case valid
+        /// The stack's reader (may only look).
+        case reader
         case none
         case custom(user: String, password: String)
     }
@@ -80,6 +82,7 @@ extension NginxStack {
         var config = ""
         switch credentials {
         case .valid: config = "user = \"\(user):\(password)\"\n"
+        case .reader: config = "user = \"\(reader):\(readerPassword)\"\n"
         case .none: break
         case let .custom(user, password): config = "user = \"\(user):\(password)\"\n"
         }
@@ -117,8 +120,8 @@ extension NginxStack {
     }
 
     /// `request` with a JSON body given as text.
-    func post(_ path: String, json: String? = nil, headers: [String] = []) throws -> HTTPResponse {
-        try request("POST", path, body: json.map { Data($0.utf8) }, headers: headers)
+    func post(_ path: String, json: String? = nil, headers: [String] = [], credentials: Credentials = .valid) throws -> HTTPResponse {
+        try request("POST", path, body: json.map { Data($0.utf8) }, headers: headers, credentials: credentials)
     }
 
     func get(_ path: String) throws -> HTTPResponse {

@@ -15,7 +15,8 @@ final class RouterFixture: @unchecked Sendable {
     /// - Parameters:
     ///   - maxCount, retentionDays: the retention settings cleanup applies.
     ///   - jobExecutable: what an async request starts; `/bin/true` runs nothing and exits at once.
-    init(maxCount: Int = 30, retentionDays: Int = 7, jobExecutable: String = "/bin/true") throws {
+    init(maxCount: Int = 30, retentionDays: Int = 7, jobExecutable: String = "/bin/true",
+         operators: Operators = .users(["alice", "carol"])) throws {
         var template = Array("/tmp/pgbackup-apitest-XXXXXX".utf8CString)
         let made = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.map { mkdtemp($0) != nil } ?? false }
         guard made else { throw FixtureError("mkdtemp failed: errno \(errno)") }
@@ -23,7 +24,8 @@ final class RouterFixture: @unchecked Sendable {
         directory = root + "/backups"
         let configuration = Configuration(
             backupDirectory: directory, retentionDays: retentionDays, maxCount: maxCount, intervalHours: 24,
-            postgres: PostgresConnection(host: root + "/no-server", port: 1, database: "appdb", user: "nobody"))
+            postgres: PostgresConnection(host: root + "/no-server", port: 1, database: "appdb", user: "nobody"),
+            operators: operators)
         let logger = Logger(label: "router-test", factory: { _ in SwiftLogNoOpLogHandler() })
         manager = BackupManager(configuration: configuration, logger: logger, clock: FixedClock(Self.now),
                                 environment: ["PATH": "/usr/bin:/bin"])
@@ -41,7 +43,12 @@ final class RouterFixture: @unchecked Sendable {
                                  body: Array((body ?? "").utf8), prefer: prefer, remoteUser: user))
     }
 
-    func handle(_ request: APIRequest) -> APIResponse { router.handle(request) }
+    /// A request built by the test; without a user it comes from the operator alice (roles have tests of their own).
+    func handle(_ request: APIRequest) -> APIResponse {
+        var request = request
+        if request.remoteUser == nil { request.remoteUser = "alice" }
+        return router.handle(request)
+    }
 
     // MARK: backups on disk
 

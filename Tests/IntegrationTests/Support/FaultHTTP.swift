@@ -93,7 +93,7 @@ final class FaultHTTPStack: @unchecked Sendable {
     func startResponder(extraArguments: [String] = []) throws {
         let process = try RunningProcess(
             try Binaries.path("pgbackup-fcgi"), ["--socket", socketPath, "--socket-group", "www-data"] + extraArguments,
-            environment: responderEnvironment)
+            environment: responderEnvironment.merging(["PGBACKUP_OPERATORS": user]) { given, _ in given })
         lock.withLock { responder = process }
         let up = FaultProc.waitUntil(timeout: 20, interval: 10_000) { !process.isRunning || Self.canConnect(socketPath) }
         guard up, process.isRunning else {

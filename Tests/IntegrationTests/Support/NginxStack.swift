@@ -12,6 +12,9 @@ final class NginxStack: @unchecked Sendable {
     let port: Int
     let user = "admin"
     let password: String
+    /// A user who may only look (in nginx's htpasswd, not in operators.htpasswd or PGBACKUP_OPERATORS).
+    let reader = "monitor"
+    let readerPassword: String
     /// What the responder's environment was built from, so a restart gets the same one.
     let responderEnvironment: [String: String]
     let program: ResponderProcess.Program
@@ -37,6 +40,7 @@ final class NginxStack: @unchecked Sendable {
         socketPath = socketDir.appendingPathComponent("fcgi.sock").path
         backupDir = scratch.appending("backups")
         password = "pw-" + UUID().uuidString.prefix(12).lowercased()
+        readerPassword = "rpw-" + UUID().uuidString.prefix(12).lowercased()
         self.program = program
         var env = RunningProcess.baseEnvironment(home: scratch.appending("home").path)
         if let cluster, let database {
@@ -47,6 +51,7 @@ final class NginxStack: @unchecked Sendable {
         }
         env["BACKUP_DIR"] = backupDir.path
         env["PGBACKUP_ENV_FILE"] = scratch.appending("empty.env").path
+        env["PGBACKUP_OPERATORS"] = user
         env.merge(settings) { _, new in new }
         responderEnvironment = env
 
@@ -62,7 +67,8 @@ final class NginxStack: @unchecked Sendable {
                 else { throw HarnessError.setup("cannot open \(socketDir.path) to group \(group): errno \(errno)") }
             }
             started = try ResponderProcess.start(program, socket: socketPath, environment: env)
-            port = try Self.startNginx(dir: nginxDir, socket: socketPath, user: user, password: password)
+            port = try Self.startNginx(dir: nginxDir, socket: socketPath, user: user, password: password,
+                                       reader: reader, readerPassword: readerPassword)
         } catch {
             _ = try? ProcessRunner.run(SourceTree.file("nginx/local.sh").path, ["stop", nginxDir.path])
             started?.stop()
@@ -75,10 +81,13 @@ final class NginxStack: @unchecked Sendable {
     deinit { stop() }
 
     /// `nginx/local.sh start` on a free port; a port lost to another process in between is retried.
-    private static func startNginx(dir: URL, socket: String, user: String, password: String) throws -> Int {
+    private static func startNginx(dir: URL, socket: String, user: String, password: String,
+                                   reader: String, readerPassword: String) throws -> Int {
         var env = RunningProcess.baseEnvironment()
         env["PGBACKUP_HTTP_PASSWORD"] = password
         env["PGBACKUP_HTTP_USER"] = user
+        env["PGBACKUP_HTTP_READER"] = reader
+        env["PGBACKUP_HTTP_READER_PASSWORD"] = readerPassword
         var last: ProcessResult?
         for _ in 0..<4 {
             let port = try FreePort.next()
