@@ -11,27 +11,10 @@ final class PerDatabaseRetentionTests {
     init() throws { ctx = try CLITestContext() }
     deinit { ctx.remove() }
 
-    /// Moves a real backup to the name and `created_at` it would have had `days` ago (same bytes, so it verifies).
-    private func backdate(_ name: String, database: String, days: Double) throws -> String {
-        let stamp = TimeText.iso8601(Date().addingTimeInterval(-days * 86_400))
-        let digits = stamp.filter(\.isNumber)
-        let timestamp = "\(digits.prefix(8))_\(digits.dropFirst(8).prefix(6))"
-        let old = "backup_\(database)_\(timestamp).sql.gz"
-        var sidecar = try ctx.sidecar(name)
-        sidecar["filename"] = old
-        sidecar["timestamp"] = timestamp
-        sidecar["created_at"] = stamp
-        try FileManager.default.moveItem(at: ctx.backupURL(name), to: ctx.backupURL(old))
-        try JSON.write(sidecar, to: ctx.sidecarURL(old))
-        chmod(ctx.sidecarURL(old).path, 0o600)
-        try FileManager.default.removeItem(at: ctx.sidecarURL(name))
-        return old
-    }
-
     /// Two backups of `database` from eleven days ago, newest first, with their SHA-256.
     private func twoOldBackups(_ database: String) throws -> [(name: String, sha: String)] {
-        let first = try backdate(try ctx.create(database, description: "old 1"), database: database, days: 11.05)
-        let second = try backdate(try ctx.create(database, description: "old 2"), database: database, days: 11)
+        let first = try ctx.backdate(try ctx.create(database, description: "old 1"), database: database, hours: 11.05 * 24)
+        let second = try ctx.backdate(try ctx.create(database, description: "old 2"), database: database, hours: 11 * 24)
         return try [second, first].map { ($0, try BackupFiles.sha256(ctx.backupURL($0))) }
     }
 
@@ -69,8 +52,8 @@ final class PerDatabaseRetentionTests {
         try expectIntact(old, database: reta)
 
         // An old third backup of reta is now beyond its own count: cleanup removes it, and says so per database.
-        let third = try backdate(try ctx.create(reta, description: "old 3", env: ["BACKUP_MAX_COUNT": "30"]),
-                                 database: reta, days: 12)
+        let third = try ctx.backdate(try ctx.create(reta, description: "old 3", env: ["BACKUP_MAX_COUNT": "30"]),
+                                     database: reta, hours: 12 * 24)
         let dry = try ctx.pgbackup(["cleanup", "--dry-run", "--json"], database: retb, env: strict)
         try #require(dry.status == 0, "\(dry)")
         let answer = try JSON.object(dry.stdout)

@@ -16,26 +16,6 @@ final class StatusTruthTests {
         try JSON.object(try Data(contentsOf: ctx.backupDir.appendingPathComponent(".state.json")))
     }
 
-    /// Moves a backup to the name and `created_at` it would have had `hours` ago (consistently, so only its age
-    /// changes) and returns the new name.
-    private func backdate(_ name: String, database: String, hours: Double, kind: String? = nil) throws -> String {
-        let date = Date().addingTimeInterval(-hours * 3600)
-        let stamp = TimeText.iso8601(date)
-        let digits = stamp.filter(\.isNumber)
-        let timestamp = "\(digits.prefix(8))_\(digits.dropFirst(8).prefix(6))"
-        let moved = "backup_\(database)_\(timestamp).sql.gz"
-        var sidecar = try ctx.sidecar(name)
-        sidecar["filename"] = moved
-        sidecar["timestamp"] = timestamp
-        sidecar["created_at"] = stamp
-        if let kind { sidecar["kind"] = kind }
-        try FileManager.default.moveItem(at: ctx.backupURL(name), to: ctx.backupURL(moved))
-        try JSON.write(sidecar, to: ctx.sidecarURL(moved))
-        chmod(ctx.sidecarURL(moved).path, 0o600)
-        try FileManager.default.removeItem(at: ctx.sidecarURL(name))
-        return moved
-    }
-
     // MARK: 18.6
 
     @Test func aClientsBadRequestIsNotAFailureAndEveryUnhealthyStatusSaysWhy() throws {
@@ -97,7 +77,7 @@ final class StatusTruthTests {
         // A scheduled backup 90 minutes old: due, but within the grace after its due time.
         let made = try ctx.scheduler(database: db, env: settings)
         #expect(made.status == 0, "\(made)")
-        let scheduled = try backdate(try #require(ctx.listedNames(db).first), database: db, hours: 1.5)
+        let scheduled = try ctx.backdate(try #require(ctx.listedNames(db).first), database: db, hours: 1.5)
 
         let tableLock = try ctx.cluster.holdTableLock("customers", in: db, seconds: 300)
         defer { tableLock.release() }
@@ -117,7 +97,7 @@ final class StatusTruthTests {
         #expect(recent["healthy"] as? Bool == true, "one skipped run within the grace is not unhealthy: \(recent)")
 
         // The same skip with the scheduled backup three hours old: the schedule is overdue.
-        _ = try backdate(scheduled, database: db, hours: 3)
+        _ = try ctx.backdate(scheduled, database: db, hours: 3)
         let overdue = try ctx.status(db, env: settings)
         #expect(overdue["healthy"] as? Bool == false)
         #expect(reasons(overdue).contains { $0.contains("made no backup") && $0.contains("overdue") }, "\(overdue)")
@@ -146,7 +126,7 @@ final class StatusTruthTests {
         #expect(all.out.contains("disagrees with the time in its name"), "\(all.out)")
 
         // A backup whose name and sidecar agree but lie ahead of the clock (a clock stepped back).
-        let ahead = try backdate(backup, database: db, hours: -48)
+        let ahead = try ctx.backdate(backup, database: db, hours: -48)
         let skew = try ctx.status(db)
         #expect(reasons(skew).contains { $0.contains(ahead) && $0.contains("dated in the future") }, "\(skew)")
         #expect(!reasons(skew).contains { $0.contains("disagrees") }, "\(skew)")

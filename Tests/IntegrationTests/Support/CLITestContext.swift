@@ -128,6 +128,25 @@ final class CLITestContext: @unchecked Sendable {
         try JSON.write(metadata, to: sidecarURL(name))
     }
 
+    /// Moves a real backup to the name and `created_at` it would have had `hours` ago (negative: ahead), with the
+    /// same bytes so it still verifies; `kind` rewrites the sidecar's kind too. Returns the new name.
+    func backdate(_ name: String, database: String, hours: Double, kind: String? = nil) throws -> String {
+        let stamp = TimeText.iso8601(Date().addingTimeInterval(-hours * 3600))
+        let digits = stamp.filter(\.isNumber)
+        let timestamp = "\(digits.prefix(8))_\(digits.dropFirst(8).prefix(6))"
+        let moved = "backup_\(database)_\(timestamp).sql.gz"
+        var metadata = try sidecar(name)
+        metadata["filename"] = moved
+        metadata["timestamp"] = timestamp
+        metadata["created_at"] = stamp
+        if let kind { metadata["kind"] = kind }
+        try FileManager.default.moveItem(at: backupURL(name), to: backupURL(moved))
+        try JSON.write(metadata, to: sidecarURL(moved))
+        chmod(sidecarURL(moved).path, 0o600)
+        try FileManager.default.removeItem(at: sidecarURL(name))
+        return moved
+    }
+
     func sidecar(_ name: String) throws -> [String: Any] {
         try JSON.object(try Data(contentsOf: sidecarURL(name)))
     }
