@@ -20,6 +20,11 @@ final class SignalTests {
             found = FaultProc.children(of: run.pid, command: command).first
             return found != nil || !run.isRunning
         }
+        if found == nil, !run.isRunning {
+            // Say why: the run ended before its child appeared (its own output tells what it hit).
+            let ended = run.wait(timeout: .seconds(5))
+            Issue.record("\(command) never started: pgbackup \(run.pid) ended first: \(ended)")
+        }
         return try #require(found, "\(command) never started under pid \(run.pid)")
     }
 
