@@ -1,17 +1,6 @@
 import CSystem
 import Foundation
 
-/// Who holds the lock: written into the lock file by the holder.
-public struct LockHolder: Sendable, Equatable {
-    public var operation: String
-    public var pid: Int32
-    public var since: Date
-
-    public var json: JSON {
-        .object([("operation", .string(operation)), ("since", .string(Timestamp.iso8601(since))), ("pid", .int(Int64(pid)))])
-    }
-}
-
 /// The one lock every mutating operation takes: an open-file-description write lock on `$BACKUP_DIR/.lock`,
 /// never waiting. The kernel drops it when the holder exits however it exits, so a crash never leaves the
 /// directory locked. The descriptor is close-on-exec, so pg_dump and psql never inherit it. Asking who holds it

@@ -1,12 +1,5 @@
 import Foundation
 
-/// Why a backup was made.
-public enum BackupKind: String, Sendable, CaseIterable {
-    case manual
-    case scheduled
-    case preRestore = "pre-restore"
-}
-
 /// The sidecar `<name>.json`: the seed's fields plus what pgbackup adds. Its presence marks a backup complete.
 public struct BackupMetadata: Sendable, Equatable {
     public var filename: String
@@ -133,32 +126,5 @@ public struct BackupMetadata: Sendable, Equatable {
             pgDumpVersion: try optionalString("pg_dump_version"),
             serverVersion: try optionalString("server_version"),
             formatVersion: try optionalInt("format_version").map { Int($0) })
-    }
-}
-
-/// A sidecar that cannot be read.
-public struct SidecarError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// One entry of a listing: a backup whose sidecar reads, or one whose sidecar is damaged.
-public enum BackupEntry: Sendable {
-    case complete(BackupMetadata)
-    case damaged(filename: String, error: String)
-
-    public var filename: String {
-        switch self {
-        case let .complete(metadata): metadata.filename
-        case let .damaged(filename, _): filename
-        }
-    }
-
-    public var json: JSON {
-        switch self {
-        case let .complete(metadata): metadata.listingJSON
-        case let .damaged(filename, error):
-            .object([("filename", .string(filename)), ("error", .string(error)), ("verified", .bool(false))])
-        }
     }
 }

@@ -1,20 +1,6 @@
 import CSystem
 import Foundation
 
-/// A program to run: a value, so what pgbackup runs can be inspected and tested. Arguments never pass through a
-/// shell and never carry a password.
-public struct Command: Sendable, Equatable {
-    public var executable: String
-    public var arguments: [String]
-    public var environment: [String: String]
-
-    public init(executable: String, arguments: [String], environment: [String: String]) {
-        self.executable = executable
-        self.arguments = arguments
-        self.environment = environment
-    }
-}
-
 /// A started child process. Its stderr is collected on a thread of its own (bounded to the last 64 KiB) so a
 /// chatty child can never block on a full pipe.
 public final class ChildProcess: @unchecked Sendable {
@@ -69,17 +55,7 @@ public final class ChildProcess: @unchecked Sendable {
         // Descriptors we do not know about (libfcgi's sockets, say) must not reach the child either.
         posix_spawn_file_actions_addclosefrom_np(&actions, 3)
 
-        // The child starts with default signal handling and nothing blocked, whatever we ignore (SIGPIPE).
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGCHLD] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        var flags = Int32(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)
-        if newSession { flags |= Int32(PGB_POSIX_SPAWN_SETSID) }
-        posix_spawnattr_setflags(&attributes, Int16(flags))
+        ChildProcess.setSignalsAndSession(&attributes, newSession: newSession)
 
         let argv = ([path] + command.arguments).map { strdup($0) } + [nil]
         let envp = command.environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
@@ -99,6 +75,21 @@ public final class ChildProcess: @unchecked Sendable {
         stdin = parentStdin
         stdout = parentStdout
         stderrCollector = StderrCollector(fd: errRead)
+    }
+
+    /// The child starts with default signal handling and nothing blocked, whatever we ignore (SIGPIPE), and
+    /// optionally in a session of its own.
+    private static func setSignalsAndSession(_ attributes: inout posix_spawnattr_t, newSession: Bool) {
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGCHLD] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        var flags = Int32(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)
+        if newSession { flags |= Int32(PGB_POSIX_SPAWN_SETSID) }
+        posix_spawnattr_setflags(&attributes, Int16(flags))
     }
 
     deinit {
@@ -179,42 +170,5 @@ public final class ChildProcess: @unchecked Sendable {
         process.closeStdout()
         let status = process.wait()
         return (status, String(decoding: collected, as: UTF8.self), process.stderrText())
-    }
-}
-
-/// Reads a child's stderr to EOF on its own thread, keeping only the tail.
-final class StderrCollector: @unchecked Sendable {
-    private let lock = NSCondition()
-    private var data = [UInt8]()
-    private var done = false
-    private let limit = 64 * 1024
-
-    init(fd: Int32) {
-        let thread = Thread { [self] in
-            var buffer = [UInt8](repeating: 0, count: 8192)
-            while true {
-                let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-                if count < 0 && errno == EINTR { continue }
-                if count <= 0 { break }
-                lock.lock()
-                data.append(contentsOf: buffer[0..<count])
-                if data.count > limit { data.removeFirst(data.count - limit) }
-                lock.unlock()
-            }
-            close(fd)
-            lock.lock()
-            done = true
-            lock.broadcast()
-            lock.unlock()
-        }
-        thread.name = "pgbackup-stderr"
-        thread.start()
-    }
-
-    func text() -> String {
-        lock.lock()
-        defer { lock.unlock() }
-        while !done { lock.wait() }
-        return String(decoding: data, as: UTF8.self)
     }
 }

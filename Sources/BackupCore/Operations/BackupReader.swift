@@ -1,27 +1,6 @@
 import Crypto
 import Foundation
 
-/// What verify found.
-public struct VerificationReport: Sendable, Equatable {
-    public var filename: String
-    /// True when the SHA-256 recorded at creation was compared; false for backups made by the seed's tool.
-    public var checksumChecked: Bool
-    public var sha256: String
-    public var uncompressedBytes: Int64
-
-    public var json: JSON {
-        var fields: [(String, JSON)] = [
-            ("success", .bool(true)), ("verified", .bool(true)), ("filename", .string(filename)),
-            ("checks", .array(((checksumChecked ? ["sha256"] : []) + ["gzip_crc", "dump_trailer"]).map(JSON.string))),
-            ("sha256", .string(sha256)), ("uncompressed_bytes", .int(uncompressedBytes)),
-        ]
-        if !checksumChecked {
-            fields.append(("note", .string("no checksum was recorded for this backup (made by an older tool); checked gzip CRCs and the dump trailer only")))
-        }
-        return .object(fields)
-    }
-}
-
 /// Reads a backup end to end: SHA-256 of the file against the sidecar, every gzip CRC, and pg_dump's trailer.
 /// `consume` sees the decoded dump as it goes, so restore can feed psql in the same pass.
 struct BackupReader {
