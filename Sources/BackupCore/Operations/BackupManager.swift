@@ -7,10 +7,10 @@ public struct BackupManager: Sendable {
     public let configuration: Configuration
     let store: BackupStore
     let tools: PostgresTools
-    let clock: Clock
+    let clock: TimeSource
     let logger: Logger
 
-    public init(configuration: Configuration, logger: Logger, clock: Clock = SystemClock(),
+    public init(configuration: Configuration, logger: Logger, clock: TimeSource = SystemTimeSource(),
                 environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.configuration = configuration
         self.store = BackupStore(directory: configuration.backupDirectory)
@@ -112,10 +112,7 @@ public struct BackupManager: Sendable {
         let now = at ?? clock.now()
         guard DirectoryAccess.writeProblem(store.directory) == nil else { return }
         do {
-            try RunState.update(store) { state in
-                state.lastSuccesses[operation] = now
-                if operation == "create" { state.lastSuccessAt = now }
-            }
+            try RunState.update(store) { $0.lastSuccesses[operation] = now }
         } catch {
             logger.error("could not record the success for status", metadata: ["error": "\(error)"])
         }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The `status` answer: the seed's fields plus health.
+/// The `status` answer: the old tool's fields plus health.
 public struct BackupStatus: Sendable {
     public let configuration: Configuration
     public let summary: ListingSummary

@@ -9,7 +9,7 @@ struct CreateOperation {
     let store: BackupStore
     let tools: PostgresTools
     let compressionLevel: Int
-    let clock: Clock
+    let clock: TimeSource
 
     /// Runs with the lock already held by the caller.
     func run(database: String, description: String, kind: BackupKind, progress: ProgressHandler?) throws -> BackupMetadata {

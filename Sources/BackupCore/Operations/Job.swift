@@ -26,7 +26,7 @@ public struct Job: Sendable, Equatable {
     public var createdAt: Date
     public var updatedAt: Date
     public var pid: Int32?
-    public var progress: Progress?
+    public var progress: OperationProgress?
     public var result: JSON?
     public var error: JSON?
 
@@ -64,10 +64,10 @@ public struct Job: Sendable, Equatable {
                                  terminateConnections: request["terminate_connections"]?.boolValue ?? false)
         default: return nil
         }
-        var progress: Progress?
+        var progress: OperationProgress?
         if let p = json["progress"], let bytes = p["bytes"]?.int64Value {
             let rate = p["rate_bytes_per_second"]?.doubleValue ?? 0
-            progress = Progress(phase: p["phase"]?.stringValue ?? "", bytes: bytes,
+            progress = OperationProgress(phase: p["phase"]?.stringValue ?? "", bytes: bytes,
                                 elapsedSeconds: rate > 0 ? Double(bytes) / rate : 0)
         }
         return Job(id: id, operation: operation, state: state, user: json["user"]?.stringValue, createdAt: created,

@@ -5,7 +5,7 @@ final class ProgressRecorder: @unchecked Sendable {
     private let runner: JobRunner
     private var job: Job
     private let lock = NSLock()
-    private(set) var last: Progress?
+    private(set) var last: OperationProgress?
 
     init(runner: JobRunner, job: Job) {
         self.runner = runner

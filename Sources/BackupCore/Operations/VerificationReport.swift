@@ -3,7 +3,7 @@ import Foundation
 /// What verify found.
 public struct VerificationReport: Sendable, Equatable {
     public var filename: String
-    /// True when the SHA-256 recorded at creation was compared; false for backups made by the seed's tool.
+    /// True when the SHA-256 recorded at creation was compared; false for backups made by the old tool.
     public var checksumChecked: Bool
     public var sha256: String
     public var uncompressedBytes: Int64

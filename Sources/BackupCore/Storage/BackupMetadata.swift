@@ -1,6 +1,6 @@
 import Foundation
 
-/// The sidecar `<name>.json`: the seed's fields plus what pgbackup adds. Its presence marks a backup complete.
+/// The sidecar `<name>.json`: the old tool's fields plus what pgbackup adds. Its presence marks a backup complete.
 public struct BackupMetadata: Sendable, Equatable {
     public var filename: String
     public var createdAt: Date
@@ -8,7 +8,7 @@ public struct BackupMetadata: Sendable, Equatable {
     public var sizeBytes: Int64
     public var description: String
     public var compressed: Bool
-    /// Hex SHA-256 of the .sql.gz file; nil for backups made by the seed's tool.
+    /// Hex SHA-256 of the .sql.gz file; nil for backups made by the old tool.
     public var sha256: String?
     public var uncompressedBytes: Int64?
     public var durationSeconds: Double?
@@ -36,13 +36,13 @@ public struct BackupMetadata: Sendable, Equatable {
         self.formatVersion = formatVersion
     }
 
-    /// Size in MiB rounded to two places, as the seed shows it.
+    /// Size in MiB rounded to two places, as the old tool shows it.
     public var sizeMB: Double { (Double(sizeBytes) / 1_048_576 * 100).rounded() / 100 }
 
     /// True when a checksum was recorded, so verify can prove the file unchanged.
     public var verified: Bool { sha256 != nil }
 
-    /// Sidecar JSON: the seed's eight fields first, in the seed's order.
+    /// Sidecar JSON: the old tool's eight fields first, in the old tool's order.
     public var json: JSON {
         var fields: [(String, JSON)] = [
             ("filename", .string(filename)),
@@ -71,7 +71,7 @@ public struct BackupMetadata: Sendable, Equatable {
         return .object(fields)
     }
 
-    /// Reads a sidecar written by pgbackup or by the seed's tool.
+    /// Reads a sidecar written by pgbackup or by the old tool.
     public static func parse(_ bytes: [UInt8]) throws -> BackupMetadata {
         let root: JSON
         do { root = try JSON.parse(bytes) } catch { throw SidecarError("not valid JSON (\(error))") }

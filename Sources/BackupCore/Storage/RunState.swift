@@ -22,25 +22,21 @@ public struct RunState: Sendable, Equatable {
     }
 
     public var lastFailure: Failure?
-    /// When the last create succeeded (kept under its old name, `last_success_at`).
-    public var lastSuccessAt: Date?
     /// When each operation last succeeded ("create", "restore"): a failure is cleared by a later success of its kind.
     public var lastSuccesses: [String: Date] = [:]
     public var lastSkippedRun: SkippedRun?
 
-    public init(lastFailure: Failure? = nil, lastSuccessAt: Date? = nil) {
+    public init(lastFailure: Failure? = nil) {
         self.lastFailure = lastFailure
-        self.lastSuccessAt = lastSuccessAt
     }
 
     /// The last success of `operation` (a scheduled run is a create).
     public func lastSuccess(of operation: String) -> Date? {
-        operation == "create" ? (lastSuccessAt ?? lastSuccesses["create"]) : lastSuccesses[operation]
+        lastSuccesses[operation]
     }
 
     var json: JSON {
         .object([("last_failure", lastFailure?.json ?? .null),
-                 ("last_success_at", lastSuccessAt.map { .string(Timestamp.iso8601($0)) } ?? .null),
                  ("last_success", .object(lastSuccesses.sorted { $0.key < $1.key }.map { ($0.key, JSON.string(Timestamp.iso8601($0.value))) })),
                  ("last_skipped_run", lastSkippedRun?.json ?? .null)])
     }
@@ -54,11 +50,14 @@ public struct RunState: Sendable, Equatable {
             state.lastFailure = Failure(at: at, operation: failure["operation"]?.stringValue ?? "create",
                                         message: failure["message"]?.stringValue ?? "")
         }
-        state.lastSuccessAt = json["last_success_at"]?.stringValue.flatMap(Timestamp.parse)
         if case let .object(successes)? = json["last_success"] {
             for (operation, value) in successes {
                 if let at = value.stringValue.flatMap(Timestamp.parse) { state.lastSuccesses[operation] = at }
             }
+        }
+        // A state file written before `last_success` existed has only the last create's time, under this name.
+        if let at = json["last_success_at"]?.stringValue.flatMap(Timestamp.parse) {
+            state.lastSuccesses["create"] = at
         }
         if let skipped = json["last_skipped_run"], let at = skipped["at"]?.stringValue.flatMap(Timestamp.parse) {
             state.lastSkippedRun = SkippedRun(at: at, reason: skipped["reason"]?.stringValue ?? "")

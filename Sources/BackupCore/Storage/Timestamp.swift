@@ -11,7 +11,7 @@ public enum Timestamp {
         return (parts, Int(micros - Int64(seconds) * 1_000_000))
     }
 
-    /// `YYYYMMDD_HHMMSS`, the seed's `timestamp` field and the name part.
+    /// `YYYYMMDD_HHMMSS`, the old tool's `timestamp` field and the name part.
     public static func compact(_ date: Date) -> String {
         let (t, _) = components(date)
         return String(
@@ -19,7 +19,7 @@ public enum Timestamp {
             Int(t.tm_hour), Int(t.tm_min), Int(t.tm_sec))
     }
 
-    /// `YYYY-MM-DDTHH:MM:SS.ffffffZ`, the seed's `created_at` with microseconds, marked UTC.
+    /// `YYYY-MM-DDTHH:MM:SS.ffffffZ`, the old tool's `created_at` with microseconds, marked UTC.
     public static func iso8601(_ date: Date) -> String {
         let (t, micros) = components(date)
         return String(
@@ -27,7 +27,7 @@ public enum Timestamp {
             Int(t.tm_hour), Int(t.tm_min), Int(t.tm_sec), micros)
     }
 
-    /// Parses `created_at` as written by us or by the seed's tool: `YYYY-MM-DDTHH:MM:SS[.f{1,9}][Z|+00:00]`
+    /// Parses `created_at` as written by us or by the old tool: `YYYY-MM-DDTHH:MM:SS[.f{1,9}][Z|+00:00]`
     /// (no zone means UTC). Anything else, including an impossible date, is nil.
     public static func parse(_ text: String) -> Date? {
         var bytes = Array(text.utf8)

@@ -1,6 +1,6 @@
 import Foundation
 
-/// A JSON value with ordered objects, so output keeps the seed's field order, and a strict parser for input
+/// A JSON value with ordered objects, so output keeps the old tool's field order, and a strict parser for input
 /// (types are kept exactly: `1` is never a boolean, duplicate keys are refused).
 public indirect enum JSON: Equatable, Sendable {
     case null

@@ -1,17 +1,18 @@
 import Foundation
 
 /// The source of "now", injected so scheduling and retention can be tested at any date.
-public protocol Clock: Sendable {
+public protocol TimeSource: Sendable {
     func now() -> Date
 }
 
-public struct SystemClock: Clock {
+/// The system clock.
+public struct SystemTimeSource: TimeSource {
     public init() {}
     public func now() -> Date { Date() }
 }
 
-/// A clock that always says the same time.
-public struct FixedClock: Clock {
+/// A time source that always says the same time (tests).
+public struct FixedTimeSource: TimeSource {
     public let date: Date
     public init(_ date: Date) { self.date = date }
     public func now() -> Date { date }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Progress of a long operation: bytes processed so far and the average rate.
-public struct Progress: Sendable, Equatable {
+public struct OperationProgress: Sendable, Equatable {
     public var phase: String
     public var bytes: Int64
     public var elapsedSeconds: Double
@@ -14,7 +14,7 @@ public struct Progress: Sendable, Equatable {
     }
 }
 
-public typealias ProgressHandler = @Sendable (Progress) -> Void
+public typealias ProgressHandler = @Sendable (OperationProgress) -> Void
 
 /// Calls a handler at most every `interval` seconds.
 struct ProgressThrottle {
@@ -29,6 +29,6 @@ struct ProgressThrottle {
         let now = Date()
         guard force || now.timeIntervalSince(lastReport) >= interval else { return }
         lastReport = now
-        handler(Progress(phase: phase, bytes: bytes, elapsedSeconds: now.timeIntervalSince(start)))
+        handler(OperationProgress(phase: phase, bytes: bytes, elapsedSeconds: now.timeIntervalSince(start)))
     }
 }
