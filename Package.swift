@@ -1,9 +1,10 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// Linux only (glibc, /proc, OFD locks, libfcgi; systemd units in deploy/), so no `platforms:` line: SwiftPM's
+// `platforms` only sets minimum versions of Apple platforms, and a `.macOS` entry would claim a port there is none.
 let package = Package(
     name: "pgbackup",
-    platforms: [.macOS(.v13)],
     products: [
         .executable(name: "pgbackup", targets: ["pgbackup"]),
         .executable(name: "pgbackup-fcgi", targets: ["pgbackup-fcgi"]),

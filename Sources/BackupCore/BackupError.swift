@@ -181,12 +181,6 @@ extension BackupError {
     }
 }
 
-extension Errno {
-    static func message(_ code: Int32) -> String { String(cString: strerror(code)) }
-}
-
-enum Errno {}
-
 extension BackupError {
     /// "12.3 MB", for messages a person reads.
     static func megabytes(_ bytes: Int64) -> String { String(format: "%.1f MB", Double(bytes) / 1_048_576) }

@@ -48,22 +48,22 @@ public final class Server: @unchecked Sendable {
         }
     }
 
-    private let listener: Listener
-    private let configuration: Configuration
-    private let handler: @Sendable (Request) -> Void
+    let listener: Listener
+    let configuration: Configuration
+    let handler: @Sendable (Request) -> Void
 
     /// Guards every `var` below.
-    private let condition = NSCondition()
-    private var started = false
-    private var stopping = false
-    private var liveWorkers = 0
-    private var inFlight = 0
+    let condition = NSCondition()
+    var started = false
+    var stopping = false
+    var liveWorkers = 0
+    var inFlight = 0
     /// Requests running on threads of their own; `run()` waits for them as for workers.
-    private var handOffs = 0
-    private var lastActivity = ContinuousClock.now
-    private var failure: FastCGIError?
-    private var socket: ListeningSocket?
-    private var wakeWriteFD: Int32 = -1
+    var handOffs = 0
+    var lastActivity = ContinuousClock.now
+    var failure: FastCGIError?
+    var socket: ListeningSocket?
+    var wakeWriteFD: Int32 = -1
 
     public init(
         listener: Listener,
@@ -89,19 +89,7 @@ public final class Server: @unchecked Sendable {
         if configuration.handlesSignals { SignalSetup.ignoreTermination() }
         defer { if configuration.handlesSignals { SignalSetup.restoreTermination() } }
 
-        let socket = try listener.open()
-        let flags = fcntl(socket.fd, F_GETFL)
-        guard flags >= 0, fcntl(socket.fd, F_SETFL, flags | O_NONBLOCK) == 0 else {
-            let code = errno
-            socket.close()
-            throw FastCGIError.socketSetupFailed(operation: "fcntl(O_NONBLOCK)", path: socket.description, errno: code)
-        }
-        var wakePipe: [Int32] = [-1, -1]
-        guard Self.makeWakePipe(&wakePipe) else {
-            let code = errno
-            socket.close()
-            throw FastCGIError.socketSetupFailed(operation: "pipe2()", path: socket.description, errno: code)
-        }
+        let (socket, wakePipe) = try openSocketAndWakePipe()
         let signalSources = configuration.handlesSignals ? installSignalSources() : []
 
         let workerCount = configuration.workerCount
@@ -164,6 +152,24 @@ public final class Server: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// The listening socket, made non-blocking, and the wake-up pipe.
+    private func openSocketAndWakePipe() throws -> (ListeningSocket, [Int32]) {
+        let socket = try listener.open()
+        let flags = fcntl(socket.fd, F_GETFL)
+        guard flags >= 0, fcntl(socket.fd, F_SETFL, flags | O_NONBLOCK) == 0 else {
+            let code = errno
+            socket.close()
+            throw FastCGIError.socketSetupFailed(operation: "fcntl(O_NONBLOCK)", path: socket.description, errno: code)
+        }
+        var wakePipe: [Int32] = [-1, -1]
+        guard Self.makeWakePipe(&wakePipe) else {
+            let code = errno
+            socket.close()
+            throw FastCGIError.socketSetupFailed(operation: "pipe2()", path: socket.description, errno: code)
+        }
+        return (socket, wakePipe)
+    }
+
     /// A close-on-exec, non-blocking pipe (Glibc's `pipe2` is not visible to Swift without _GNU_SOURCE).
     private static func makeWakePipe(_ fds: inout [Int32]) -> Bool {
         guard pipe(&fds) == 0 else { return false }
@@ -184,266 +190,8 @@ public final class Server: @unchecked Sendable {
         return true
     }
 
-    private static func wake(_ fd: Int32) {
+    static func wake(_ fd: Int32) {
         var byte: UInt8 = 1
         _ = Glibc.write(fd, &byte, 1)  // never read: the pipe stays readable for every worker
-    }
-
-    // MARK: - Workers
-
-    /// Whether `fd` is a unix-domain socket (then closing a connection at once loses nothing; see `Request`).
-    static func isUnixSocket(_ fd: Int32) -> Bool {
-        var address = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let named = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        return named == 0 && Int32(address.ss_family) == AF_UNIX
-    }
-
-    private func workerLoop(listenFD: Int32, wakeFD: Int32, drainsQueue: Bool, lingers: Bool) {
-        var request = UnsafeMutablePointer<FCGX_Request>.allocate(capacity: 1)
-        FCGX_InitRequest(request, listenFD, 0)
-        defer {
-            // A connection nginx kept open (fastcgi_keep_conn) is closed here; streams are already freed.
-            if request.pointee.ipcFd >= 0 { FCGX_Free(request, 1) }
-            request.deallocate()
-            workerExited()
-        }
-
-        let waiter: WorkerWait
-        do {
-            waiter = try WorkerWait(listenFD: listenFD, wakeFD: wakeFD)
-        } catch {
-            fail(error as? FastCGIError ?? .acceptFailed(errno: errno))
-            return
-        }
-        defer { waiter.close() }
-
-        var draining = false
-        while true {
-            let connection = request.pointee.ipcFd
-            if draining {
-                guard waiter.hasPendingWork(connectionFD: connection) else { return }
-            } else {
-                switch waiter.next(connectionFD: connection) {
-                case .ready:
-                    break
-                case .nothing:
-                    continue
-                case .stop:
-                    guard drainsQueue else { return }
-                    draining = true
-                    continue
-                case .failed(let code):
-                    fail(.acceptFailed(errno: code))
-                    return
-                }
-            }
-
-            let code = FCGX_Accept_r(request)
-            if code < 0 {
-                let error = code == -9999 ? 0 : -code
-                if draining && (error == EAGAIN || error == EWOULDBLOCK) { return }
-                switch Self.classifyAcceptError(error) {
-                case .retry:
-                    continue
-                case .backOff:
-                    configuration.report("accept failed (\(String(cString: strerror(error)))); retrying")
-                    usleep(100_000)
-                    continue
-                case .fatal:
-                    fail(.acceptFailed(errno: error))
-                    return
-                }
-            }
-            if serve(request, lingers: lingers) {
-                // The request (and its FCGX_Request, which must not move) now belongs to its own thread.
-                request = UnsafeMutablePointer<FCGX_Request>.allocate(capacity: 1)
-                FCGX_InitRequest(request, listenFD, 0)
-            }
-        }
-    }
-
-    /// Returns true when the handler handed the request to a thread of its own.
-    private func serve(_ raw: UnsafeMutablePointer<FCGX_Request>, lingers: Bool) -> Bool {
-        condition.lock()
-        inFlight += 1
-        condition.unlock()
-
-        let request = Request(raw: raw, lingers: lingers)
-        request.admitHandOff = { [self] in reserveHandOff() }
-        handler(request)
-        if let body = request.handedOff {
-            startHandOff(request, raw: raw, body: body)
-            return true
-        }
-        finished(request)
-        return false
-    }
-
-    private func reserveHandOff() -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        guard handOffs < configuration.maxHandOffs else { return false }
-        handOffs += 1
-        return true
-    }
-
-    private func startHandOff(_ request: Request, raw: UnsafeMutablePointer<FCGX_Request>,
-                              body: @escaping @Sendable (Request) -> Void) {
-        let owned = OwnedRequest(raw)
-        let thread = Thread { [self] in
-            body(request)
-            finished(request)
-            if owned.raw.pointee.ipcFd >= 0 { FCGX_Free(owned.raw, 1) }
-            owned.raw.deallocate()
-            condition.lock()
-            handOffs -= 1
-            condition.broadcast()
-            condition.unlock()
-        }
-        thread.name = "fastcgi-stream"
-        thread.start()
-    }
-
-    private func finished(_ request: Request) {
-        if !request.complete() {
-            configuration.report(
-                "the handler returned without responding to \(request.method) \(request.requestURI); sent 500")
-        }
-
-        condition.lock()
-        inFlight -= 1
-        lastActivity = .now
-        // Only the idle clock in waitForWorkers cares; don't wake that thread on every request otherwise.
-        if inFlight == 0 && configuration.idleTimeout != nil { condition.broadcast() }
-        condition.unlock()
-    }
-
-    /// An `FCGX_Request` on its way to the thread that finishes it (the pointer itself is not Sendable).
-    private final class OwnedRequest: @unchecked Sendable {
-        let raw: UnsafeMutablePointer<FCGX_Request>
-        init(_ raw: UnsafeMutablePointer<FCGX_Request>) { self.raw = raw }
-    }
-
-    enum AcceptErrorKind: Equatable { case retry, backOff, fatal }
-
-    /// Which accept failures are worth another try. Losing the race for a connection (`EAGAIN`) and a
-    /// connection reset before we took it are routine; running out of descriptors or memory may pass;
-    /// anything else (a closed or invalid listener) will not.
-    static func classifyAcceptError(_ error: Int32) -> AcceptErrorKind {
-        switch error {
-        case EAGAIN, EWOULDBLOCK, EINTR, ECONNABORTED, ECONNRESET, EPROTO:
-            return .retry
-        case 0, EMFILE, ENFILE, ENOBUFS, ENOMEM:
-            return .backOff
-        default:
-            return .fatal
-        }
-    }
-
-    private func fail(_ error: FastCGIError) {
-        condition.lock()
-        if failure == nil { failure = error }
-        condition.unlock()
-        configuration.report(error.description)
-        stop(reason: error.description)
-    }
-
-    private func workerExited() {
-        condition.lock()
-        liveWorkers -= 1
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    /// Joins the workers; meanwhile enforces the idle timeout.
-    private func waitForWorkers() {
-        condition.lock()
-        while liveWorkers > 0 || handOffs > 0 {
-            guard let idleTimeout = configuration.idleTimeout, !stopping, inFlight == 0 else {
-                condition.wait()
-                continue
-            }
-            let idleFor = ContinuousClock.now - lastActivity
-            if idleFor >= idleTimeout {
-                condition.unlock()
-                stop(reason: "no request for \(idleTimeout)")
-                condition.lock()
-                continue
-            }
-            _ = condition.wait(until: Date(timeIntervalSinceNow: Self.seconds(idleTimeout - idleFor)))
-        }
-        condition.unlock()
-    }
-
-    private static func seconds(_ duration: Duration) -> TimeInterval {
-        let parts = duration.components
-        return TimeInterval(parts.seconds) + TimeInterval(parts.attoseconds) / 1e18
-    }
-
-    private func installSignalSources() -> [DispatchSourceSignal] {
-        let queue = DispatchQueue(label: "fastcgi.signals")
-        return [SIGTERM, SIGINT].map { number in
-            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-            source.setEventHandler { [weak self] in
-                self?.stop(reason: number == SIGTERM ? "SIGTERM" : "SIGINT")
-            }
-            source.resume()
-            return source
-        }
-    }
-}
-
-/// Process-wide signal dispositions around libfcgi.
-enum SignalSetup {
-    private static let initialisation = Mutex()
-
-    /// Runs `FCGX_Init` without letting it keep the handlers it installs over default dispositions
-    /// (SIGTERM and SIGUSR1 would only set its shutdown flag, so an idle process no longer stops, and
-    /// its accept then fails for ever), and ignores SIGPIPE so a client that went away is an error
-    /// code on write, not the death of the process.
-    static func initialiseLibrary() throws {
-        let code: Int32 = initialisation.withLock {
-            let watched = [SIGTERM, SIGINT, SIGUSR1, SIGHUP, SIGPIPE]
-            var saved: [Int32: sigaction] = [:]
-            for number in watched {
-                var action = sigaction()
-                sigaction(number, nil, &action)
-                saved[number] = action
-            }
-            let code = FCGX_Init()
-            for (number, action) in saved {
-                var previous = action
-                sigaction(number, &previous, nil)
-            }
-            signal(SIGPIPE, SIG_IGN)
-            return code
-        }
-        guard code == 0 else { throw FastCGIError.libraryInitFailed(code: code) }
-    }
-
-    /// A DispatchSource receives the signal only once the default action (termination) is out of the way.
-    static func ignoreTermination() {
-        signal(SIGTERM, SIG_IGN)
-        signal(SIGINT, SIG_IGN)
-    }
-
-    /// After `run()` a second SIGTERM terminates the process as usual.
-    static func restoreTermination() {
-        signal(SIGTERM, SIG_DFL)
-        signal(SIGINT, SIG_DFL)
-    }
-}
-
-/// A small lock for process-wide one-time work.
-final class Mutex: @unchecked Sendable {
-    private let lock = NSLock()
-
-    func withLock<T>(_ body: () throws -> T) rethrows -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body()
     }
 }

@@ -6,10 +6,10 @@ import Testing
 /// list, status, info, download, verify, delete and cleanup through the router over hand-made backups.
 @Suite("Backup operations through the router")
 struct BackupOperationsTests {
-    @Test("list: newest first, the seed's fields then pgbackup's, seed-made backups marked unverified")
+    @Test("list: newest first, the old tool's fields then pgbackup's, old-tool backups marked unverified")
     func list() throws {
         let fixture = try RouterFixture()
-        let old = try fixture.makeBackup(ageHours: 30, description: "seed made", kind: nil, recordChecksum: false)
+        let old = try fixture.makeBackup(ageHours: 30, description: "old tool made", kind: nil, recordChecksum: false)
         let new = try fixture.makeBackup(ageHours: 1, description: "Before upgrade ✓")
         let middle = try fixture.makeBackup(ageHours: 5, description: "Automated scheduled backup", kind: .scheduled)
 
@@ -102,7 +102,7 @@ struct BackupOperationsTests {
             .expectError(422, "verification_failed", detailContains: "no metadata file")
     }
 
-    @Test("status: the seed's six fields first, then totals, last backup, health")
+    @Test("status: the old tool's six fields first, then totals, last backup, health")
     func status() throws {
         let fixture = try RouterFixture(maxCount: 12, retentionDays: 3)
         let first = try fixture.makeBackup(ageHours: 10)
@@ -182,8 +182,8 @@ struct BackupOperationsTests {
         #expect(openAfter - openBefore < 100, "\(openBefore) descriptors before, \(openAfter) after 300 HEADs")
     }
 
-    @Test("a seed-made backup downloads without a checksum header")
-    func downloadSeedBackup() throws {
+    @Test("an old-tool backup downloads without a checksum header")
+    func downloadOldToolBackup() throws {
         let fixture = try RouterFixture()
         let backup = try fixture.makeBackup(ageHours: 1, kind: nil, recordChecksum: false)
         let response = fixture.handle("GET", "/api/backups/download/\(backup.filename)")
@@ -209,8 +209,8 @@ struct BackupOperationsTests {
         #expect(fixture.handle("POST", "/api/backups/\(backup.filename)/verify", json: "{}").status == 200)
     }
 
-    @Test("verify of a seed-made backup says the checksum could not be checked")
-    func verifySeed() throws {
+    @Test("verify of an old-tool backup says the checksum could not be checked")
+    func verifyOldToolBackup() throws {
         let fixture = try RouterFixture()
         let backup = try fixture.makeBackup(ageHours: 1, kind: nil, recordChecksum: false)
         let json = try fixture.handle("POST", "/api/backups/\(backup.filename)/verify").jsonBody
@@ -227,7 +227,7 @@ struct BackupOperationsTests {
         let backup: BackupMetadata
         switch damage {
         case "no trailer":
-            // Seed-shaped sidecar: the fixture learns the digest through verify, which this dump cannot pass.
+            // Old-tool sidecar: the fixture learns the digest through verify, which this dump cannot pass.
             backup = try fixture.makeBackup(ageHours: 1, recordChecksum: false, dump: "CREATE TABLE t (a int);\n")
             expected = "completion line"
         default:

@@ -90,8 +90,10 @@ struct BackupLockTests {
         #expect(holder.json.serialized() == #"{"operation":"create","since":"2026-01-29T14:30:22.500000Z","pid":42}"#)
     }
 
-    // Found while testing: holder() probes with flock(LOCK_SH), which for a moment locks the file itself, so a
-    // `status` or `list` running at the same instant makes a create/restore/delete fail as busy with no holder.
+    // A bug found while testing: holder() used to probe with flock(LOCK_SH), which for a moment locks the file
+    // itself, so a `status` or `list` at the same instant made a create/restore/delete fail as busy with no
+    // holder. holder() now only asks (fcntl F_OFD_GETLK, which takes nothing); this keeps asking in a loop while
+    // this thread acquires and releases, and no acquire may fail.
     @Test("looking at the holder never makes an acquire fail")
     func probeDoesNotBlockAcquire() throws {
         let dir = try TemporaryDirectory()

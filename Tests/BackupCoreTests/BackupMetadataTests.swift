@@ -13,7 +13,7 @@ struct BackupMetadataTests {
         sha256: String(repeating: "ab", count: 32), uncompressedBytes: 81_234_567, durationSeconds: 12.345,
         kind: .preRestore, pgDumpVersion: "15.18", serverVersion: "15.18", formatVersion: 1)
 
-    static let seedSidecar = """
+    static let oldToolSidecar = """
         {
           "filename": "backup_unicorn_db_20260129_143022.sql.gz",
           "timestamp": "20260129_143022",
@@ -51,7 +51,7 @@ struct BackupMetadataTests {
         #expect(BackupKind.allCases.map(\.rawValue) == ["manual", "scheduled", "pre-restore"])
     }
 
-    @Test("the seed's eight fields come first, in the seed's order, then ours")
+    @Test("the old tool's eight fields come first, in the old tool's order, then ours")
     func fieldOrder() throws {
         guard case let .object(fields) = Self.full.json else {
             Issue.record("sidecar JSON is not an object")
@@ -69,7 +69,7 @@ struct BackupMetadataTests {
         #expect(listing.count == fields.count + 1)
     }
 
-    @Test("sidecar values have the seed's shapes")
+    @Test("sidecar values have the old tool's shapes")
     func fieldValues() {
         let json = Self.full.json
         #expect(json["filename"] == .string("backup_unicorn_db_20260129_143022.sql.gz"))
@@ -94,9 +94,9 @@ struct BackupMetadataTests {
         #expect(metadata.sizeMB == expected)
     }
 
-    @Test("a sidecar with only the seed's fields parses, unverified")
-    func seedSidecarParses() throws {
-        let metadata = try BackupMetadata.parse(Array(Self.seedSidecar.utf8))
+    @Test("a sidecar with only the old tool's fields parses, unverified")
+    func oldToolSidecarParses() throws {
+        let metadata = try BackupMetadata.parse(Array(Self.oldToolSidecar.utf8))
         #expect(metadata.filename == "backup_unicorn_db_20260129_143022.sql.gz")
         #expect(Timestamp.iso8601(metadata.createdAt) == "2026-01-29T14:30:22.123456Z")
         #expect(metadata.database == "unicorn_db")
@@ -115,7 +115,7 @@ struct BackupMetadataTests {
 
     @Test("unknown extra fields are ignored")
     func extraFieldsIgnored() throws {
-        let text = Self.seedSidecar.replacingOccurrences(of: "\"compressed\": true", with: "\"compressed\": true, \"future\": [1]")
+        let text = Self.oldToolSidecar.replacingOccurrences(of: "\"compressed\": true", with: "\"compressed\": true, \"future\": [1]")
         #expect(try BackupMetadata.parse(Array(text.utf8)).filename == "backup_unicorn_db_20260129_143022.sql.gz")
     }
 
@@ -126,8 +126,8 @@ struct BackupMetadataTests {
         var testDescription: String { title }
     }
 
-    /// The seed's sidecar with one field replaced (or removed when `value` is nil).
-    static func seed(_ key: String, _ value: String?) -> String {
+    /// The old tool's sidecar with one field replaced (or removed when `value` is nil).
+    static func oldTool(_ key: String, _ value: String?) -> String {
         var fields = [
             ("filename", #""backup_unicorn_db_20260129_143022.sql.gz""#), ("timestamp", #""20260129_143022""#),
             ("created_at", #""2026-01-29T14:30:22.123456""#), ("database", #""unicorn_db""#), ("size_bytes", "16070144"),
@@ -146,28 +146,28 @@ struct BackupMetadataTests {
         Corrupt(title: "truncated JSON", text: #"{"filename": "backup_"#, message: "not valid JSON (unterminated string at byte 21)"),
         Corrupt(title: "empty file", text: "", message: "not valid JSON (unexpected end of input at byte 0)"),
         Corrupt(title: "an array", text: "[]", message: "not a JSON object"),
-        Corrupt(title: "filename missing", text: seed("filename", nil), message: "field 'filename' is missing or not a string"),
-        Corrupt(title: "filename a number", text: seed("filename", "7"), message: "field 'filename' is missing or not a string"),
-        Corrupt(title: "created_at missing", text: seed("created_at", nil), message: "field 'created_at' is missing or not a string"),
-        Corrupt(title: "created_at a number", text: seed("created_at", "1769697022"), message: "field 'created_at' is missing or not a string"),
-        Corrupt(title: "created_at not a date", text: seed("created_at", #""yesterday""#), message: "field 'created_at' is not a date"),
-        Corrupt(title: "created_at month 13", text: seed("created_at", #""2026-13-29T14:30:22""#), message: "field 'created_at' is not a date"),
-        Corrupt(title: "size_bytes missing", text: seed("size_bytes", nil), message: "field 'size_bytes' is missing"),
-        Corrupt(title: "size_bytes a string", text: seed("size_bytes", #""16070144""#), message: "field 'size_bytes' is not a whole number"),
-        Corrupt(title: "size_bytes negative", text: seed("size_bytes", "-1"), message: "field 'size_bytes' is not a whole number"),
-        Corrupt(title: "size_bytes fractional", text: seed("size_bytes", "1.5"), message: "field 'size_bytes' is not a whole number"),
-        Corrupt(title: "description a number", text: seed("description", "5"), message: "field 'description' is not a string"),
-        Corrupt(title: "database an object", text: seed("database", "{}"), message: "field 'database' is not a string"),
-        Corrupt(title: "sha256 too short", text: seed("sha256", #""abc""#), message: "field 'sha256' is not a SHA-256 hex digest"),
-        Corrupt(title: "sha256 not hex", text: seed("sha256", "\"" + String(repeating: "zz", count: 32) + "\""),
+        Corrupt(title: "filename missing", text: oldTool("filename", nil), message: "field 'filename' is missing or not a string"),
+        Corrupt(title: "filename a number", text: oldTool("filename", "7"), message: "field 'filename' is missing or not a string"),
+        Corrupt(title: "created_at missing", text: oldTool("created_at", nil), message: "field 'created_at' is missing or not a string"),
+        Corrupt(title: "created_at a number", text: oldTool("created_at", "1769697022"), message: "field 'created_at' is missing or not a string"),
+        Corrupt(title: "created_at not a date", text: oldTool("created_at", #""yesterday""#), message: "field 'created_at' is not a date"),
+        Corrupt(title: "created_at month 13", text: oldTool("created_at", #""2026-13-29T14:30:22""#), message: "field 'created_at' is not a date"),
+        Corrupt(title: "size_bytes missing", text: oldTool("size_bytes", nil), message: "field 'size_bytes' is missing"),
+        Corrupt(title: "size_bytes a string", text: oldTool("size_bytes", #""16070144""#), message: "field 'size_bytes' is not a whole number"),
+        Corrupt(title: "size_bytes negative", text: oldTool("size_bytes", "-1"), message: "field 'size_bytes' is not a whole number"),
+        Corrupt(title: "size_bytes fractional", text: oldTool("size_bytes", "1.5"), message: "field 'size_bytes' is not a whole number"),
+        Corrupt(title: "description a number", text: oldTool("description", "5"), message: "field 'description' is not a string"),
+        Corrupt(title: "database an object", text: oldTool("database", "{}"), message: "field 'database' is not a string"),
+        Corrupt(title: "sha256 too short", text: oldTool("sha256", #""abc""#), message: "field 'sha256' is not a SHA-256 hex digest"),
+        Corrupt(title: "sha256 not hex", text: oldTool("sha256", "\"" + String(repeating: "zz", count: 32) + "\""),
                 message: "field 'sha256' is not a SHA-256 hex digest"),
-        Corrupt(title: "sha256 upper case", text: seed("sha256", "\"" + String(repeating: "AB", count: 32) + "\""),
+        Corrupt(title: "sha256 upper case", text: oldTool("sha256", "\"" + String(repeating: "AB", count: 32) + "\""),
                 message: "field 'sha256' is not a SHA-256 hex digest"),
-        Corrupt(title: "sha256 a number", text: seed("sha256", "12"), message: "field 'sha256' is not a string"),
-        Corrupt(title: "kind unknown", text: seed("kind", #""weekly""#), message: "field 'kind' is unknown: weekly"),
-        Corrupt(title: "uncompressed_bytes a string", text: seed("uncompressed_bytes", #""many""#),
+        Corrupt(title: "sha256 a number", text: oldTool("sha256", "12"), message: "field 'sha256' is not a string"),
+        Corrupt(title: "kind unknown", text: oldTool("kind", #""weekly""#), message: "field 'kind' is unknown: weekly"),
+        Corrupt(title: "uncompressed_bytes a string", text: oldTool("uncompressed_bytes", #""many""#),
                 message: "field 'uncompressed_bytes' is not a whole number"),
-        Corrupt(title: "format_version a boolean", text: seed("format_version", "true"), message: "field 'format_version' is not a whole number"),
+        Corrupt(title: "format_version a boolean", text: oldTool("format_version", "true"), message: "field 'format_version' is not a whole number"),
         Corrupt(title: "duplicate key", text: #"{"filename": "a", "filename": "b"}"#,
                 message: "not valid JSON (duplicate key 'filename' at byte 28)"),
     ]
@@ -189,6 +189,6 @@ struct BackupMetadataTests {
         "wrongly typed compressed and duration_seconds are rejected too",
         arguments: [("compressed", #""yes""#), ("compressed", "1"), ("duration_seconds", #""fast""#)])
     func looselyTypedFieldsRejected(key: String, value: String) {
-        #expect(throws: SidecarError.self) { try BackupMetadata.parse(Array(Self.seed(key, value).utf8)) }
+        #expect(throws: SidecarError.self) { try BackupMetadata.parse(Array(Self.oldTool(key, value).utf8)) }
     }
 }

@@ -41,7 +41,7 @@ struct ScheduleDecisionTests {
         }
     }
 
-    @Test("manual, pre-restore and seed backups do not count", arguments: [BackupKind.manual, .preRestore, nil])
+    @Test("manual, pre-restore and old-tool backups do not count", arguments: [BackupKind.manual, .preRestore, nil])
     func otherKindsDoNotCount(kind: BackupKind?) {
         let recent = Self.backup("m", hoursAgo: 1, kind: kind)
         #expect(ScheduleDecision.decide(enabled: true, intervalHours: 24, backups: [recent], now: Self.now)

@@ -100,7 +100,7 @@ struct ScheduleHoldTests {
             backupDirectory: directory, retentionDays: 7, maxCount: 30, intervalHours: 24,
             postgres: PostgresConnection(host: "/nonexistent", port: 1, database: "app", user: "nobody"))
         return BackupManager(configuration: configuration, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
-                             clock: FixedClock(date), environment: [:])
+                             clock: FixedTimeSource(date), environment: [:])
     }
 
     @Test func aFutureDatedBackupHoldsOffOneIntervalAcrossRuns() throws {

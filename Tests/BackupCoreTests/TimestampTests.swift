@@ -16,7 +16,7 @@ struct TimestampTests {
         #expect(Timestamp.iso8601(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00.000000Z")
     }
 
-    @Test("compact is the seed's timestamp field")
+    @Test("compact is the old tool's timestamp field")
     func compactFormat() {
         #expect(Timestamp.compact(Date(timeIntervalSince1970: Self.seconds + 0.5)) == "20260129_143022")
     }
@@ -29,7 +29,7 @@ struct TimestampTests {
     }
 
     @Test(
-        "parse accepts our form and the seed's forms",
+        "parse accepts our form and the old tool's forms",
         arguments: [
             ("2026-01-29T14:30:22.123456Z", 0.123456),
             ("2026-01-29T14:30:22.123456", 0.123456),
@@ -55,8 +55,8 @@ struct TimestampTests {
         #expect(Timestamp.parse(Timestamp.iso8601(parsed)) == parsed)
     }
 
-    @Test("the seed's created_at without zone reads as UTC")
-    func seedFormIsUTC() throws {
+    @Test("the old tool's created_at without zone reads as UTC")
+    func oldToolFormIsUTC() throws {
         let date = try #require(Timestamp.parse("2026-01-29T14:30:22.123456"))
         #expect(Timestamp.iso8601(date) == "2026-01-29T14:30:22.123456Z")
         #expect(Timestamp.compact(date) == "20260129_143022")

@@ -28,17 +28,17 @@ final class APIAuthTests {
     init() throws { stack = try NginxStack() }
     deinit { stack.stop() }
 
-    /// A seed-style backup, so that DELETE/GET of `name` would have something to act on if auth let them through.
-    func seedBackup() throws {
-        _ = try BackupFiles.writeSeedStyleBackup(
+    /// An old-tool backup, so that DELETE/GET of `name` would have something to act on if auth let them through.
+    func placeBackup() throws {
+        _ = try BackupFiles.writeOldToolBackup(
             dump: Data("SELECT 1;\n--\n-- PostgreSQL database dump complete\n--\n".utf8), database: "appdb",
-            timestamp: "20260101_120000", createdAt: "2026-01-01T12:00:00.000000", description: "seed",
+            timestamp: "20260101_120000", createdAt: "2026-01-01T12:00:00.000000", description: "old tool",
             in: stack.backupDir)
     }
 
     @Test("no credentials, a wrong password or an unknown user: 401 with the JSON error shape on every path and method")
     func unauthorized() throws {
-        try seedBackup()
+        try placeBackup()
         let before = try stack.snapshot()
         let wrong: [(String, NginxStack.Credentials)] = [
             ("no credentials", .none),
@@ -66,7 +66,7 @@ final class APIAuthTests {
 
     @Test("the right credentials pass (the control for the test above)")
     func authorized() throws {
-        try seedBackup()
+        try placeBackup()
         #expect(try stack.get("/api/backups/status").status == 200)
         #expect(try stack.get("/api/backups/\(Self.name)").status == 200)
         #expect(try stack.request("HEAD", "/api/backups").status != 401)

@@ -105,7 +105,7 @@ struct APIBadRequestTests {
     init() throws {
         stack = try SharedNginxStack.require()
         if !FileManager.default.fileExists(atPath: stack.backupDir.appendingPathComponent(Self.name).path) {
-            _ = try BackupFiles.writeSeedStyleBackup(
+            _ = try BackupFiles.writeOldToolBackup(
                 dump: Data("SELECT 1;\n--\n-- PostgreSQL database dump complete\n--\n".utf8), database: "appdb",
                 timestamp: "20260101_120000", createdAt: "2026-01-01T12:00:00.000000", description: "target",
                 in: stack.backupDir)

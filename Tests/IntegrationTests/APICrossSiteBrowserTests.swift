@@ -14,7 +14,7 @@ final class APICrossSiteBrowserTests {
     init() throws {
         stack = try NginxStack(settings: ["BACKUP_MAX_COUNT": "1", "BACKUP_RETENTION_DAYS": "1"])
         for (timestamp, createdAt) in [("20200101_120000", "2020-01-01T12:00:00"), ("20200102_120000", "2020-01-02T12:00:00")] {
-            _ = try BackupFiles.writeSeedStyleBackup(
+            _ = try BackupFiles.writeOldToolBackup(
                 dump: Data("SELECT 1;\n--\n-- PostgreSQL database dump complete\n--\n".utf8), database: "appdb",
                 timestamp: timestamp, createdAt: createdAt, description: "old", in: stack.backupDir)
         }

@@ -25,7 +25,7 @@ final class APIRoleTests {
     init() throws { stack = try NginxStack() }
     deinit { stack.stop() }
 
-    func seedBackup() throws {
+    func placeBackup() throws {
         _ = try DownloadFixture.write(size: 4096, in: stack.backupDir)
     }
 
@@ -46,7 +46,7 @@ final class APIRoleTests {
 
     @Test("every path × method × {operator, reader, nobody}: nginx lets through exactly what each role may do")
     func matrix() throws {
-        try seedBackup()
+        try placeBackup()
         let who: [(String, NginxStack.Credentials)] = [("reader", .reader), ("nobody", .none), ("operator", .valid)]
         for (role, credentials) in who {
             let offset = accessLogSize()
@@ -84,7 +84,7 @@ final class APIRoleTests {
 
     @Test("a reader's restore and delete never reach the responder; the backup stays")
     func readerRestoreStopsAtNginx() throws {
-        try seedBackup()
+        try placeBackup()
         let before = try stack.snapshot()
         let offset = accessLogSize()
         let restore = try stack.post("/api/backups/restore", json: #"{"backup_filename": "\#(Self.name)"}"#, credentials: .reader)
@@ -99,7 +99,7 @@ final class APIRoleTests {
 
     @Test("with nginx letting a reader through (operators.htpasswd = htpasswd), the responder still answers 403")
     func responderChecksAgain() throws {
-        try seedBackup()
+        try placeBackup()
         let before = try stack.snapshot()
         // nginx reads the user files on every request: no reload needed.
         let everyone = stack.nginxDir.appendingPathComponent("htpasswd")

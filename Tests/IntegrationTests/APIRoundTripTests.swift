@@ -25,9 +25,9 @@ final class APIRoundTripTests {
         return name
     }
 
-    /// curl exactly as the seed's guide writes it, pointed at the stack: https, `-k` for the self-signed
+    /// curl exactly as the Ops-Center backup guide writes it, pointed at the stack: https, `-k` for the self-signed
     /// certificate and `-u` for basic auth added; `-w` appends the status on its own line.
-    func seedCurl(_ stack: NginxStack, _ arguments: [String]) throws -> (status: Int, body: String) {
+    func guideCurl(_ stack: NginxStack, _ arguments: [String]) throws -> (status: Int, body: String) {
         let result = try ProcessRunner.run(
             try ProcessRunner.tool("curl"),
             ["-sS", "-k", "-u", "\(stack.user):\(stack.password)", "-w", "\n%{http_code}"] + arguments)
@@ -36,8 +36,8 @@ final class APIRoundTripTests {
         return (Int(lines.last ?? "") ?? -1, lines.dropLast().joined(separator: "\n"))
     }
 
-    @Test("the seed guide's curl examples work verbatim over https with -u")
-    func seedExamples() throws {
+    @Test("the Ops-Center backup guide's curl examples work verbatim over https with -u")
+    func guideExamples() throws {
         let db = try sampleDatabase("unicorn_db")
         let stack = try NginxStack(cluster: cluster, database: db)
         defer { stack.stop() }
@@ -45,7 +45,7 @@ final class APIRoundTripTests {
         let factsBefore = try DatabaseFacts.read(db, on: cluster)
 
         // Create Backup
-        let created = try seedCurl(stack, ["-X", "POST", api, "-H", "Content-Type: application/json",
+        let created = try guideCurl(stack, ["-X", "POST", api, "-H", "Content-Type: application/json",
                                            "-d", #"{"description": "Manual backup before upgrade"}"#])
         #expect(created.status == 201, "\(created.body)")
         let createdJSON = try JSON.object(Data(created.body.utf8))
@@ -58,19 +58,19 @@ final class APIRoundTripTests {
         for field in ["timestamp", "created_at", "size_mb"] { #expect(backup[field] != nil, "\(field)") }
 
         // The CI/CD example's pre-deployment backup.
-        let ci = try seedCurl(stack, ["-X", "POST", api, "-H", "Content-Type: application/json",
+        let ci = try guideCurl(stack, ["-X", "POST", api, "-H", "Content-Type: application/json",
                                       "-d", #"{"description": "Pre-deployment backup - Build 42"}"#])
         #expect(ci.status == 201, "\(ci.body)")
 
         // List Backups
-        let list = try seedCurl(stack, [api])
+        let list = try guideCurl(stack, [api])
         #expect(list.status == 200)
         let entries = try JSON.array(Data(list.body.utf8))
         #expect(entries.contains { $0["filename"] as? String == name })
         #expect(entries.first?["compressed"] as? Bool == true)
 
         // Get Status
-        let status = try seedCurl(stack, [api + "/status"])
+        let status = try guideCurl(stack, [api + "/status"])
         #expect(status.status == 200)
         let statusJSON = try JSON.object(Data(status.body.utf8))
         #expect(JSON.int(statusJSON["total_backups"]) == entries.count)
@@ -79,7 +79,7 @@ final class APIRoundTripTests {
 
         // Restore Backup (after a change, so the restore has something to undo)
         try cluster.psql(Self.changes, database: db)
-        let restored = try seedCurl(stack, ["-X", "POST", api + "/restore", "-H", "Content-Type: application/json",
+        let restored = try guideCurl(stack, ["-X", "POST", api + "/restore", "-H", "Content-Type: application/json",
                                             "-d", #"{"backup_filename": "\#(name)"}"#])
         #expect(restored.status == 200, "\(restored.body)")
         let restoredJSON = try JSON.object(Data(restored.body.utf8))
@@ -88,14 +88,14 @@ final class APIRoundTripTests {
         #expect(try DatabaseFacts.read(db, on: cluster) == factsBefore)
 
         // Delete Backup
-        let deleted = try seedCurl(stack, ["-X", "DELETE", api + "/" + name])
+        let deleted = try guideCurl(stack, ["-X", "DELETE", api + "/" + name])
         #expect(deleted.status == 200, "\(deleted.body)")
         #expect(try JSON.object(Data(deleted.body.utf8))["success"] as? Bool == true)
         #expect(!FileManager.default.fileExists(atPath: stack.backupDir.appendingPathComponent(name).path))
         #expect(!FileManager.default.fileExists(atPath: stack.backupDir.appendingPathComponent(name + ".json").path))
 
         // Cleanup Old Backups
-        let cleanup = try seedCurl(stack, ["-X", "POST", api + "/cleanup"])
+        let cleanup = try guideCurl(stack, ["-X", "POST", api + "/cleanup"])
         #expect(cleanup.status == 200, "\(cleanup.body)")
         let cleanupJSON = try JSON.object(Data(cleanup.body.utf8))
         #expect(cleanupJSON["success"] as? Bool == true)

@@ -1,8 +1,8 @@
 import Foundation
 import Testing
 
-/// Our backups are plain gzip of plain SQL, usable without our tool; the seed's backups work with it.
-@Suite("CLI: interoperability with gzip, psql and the seed's backups", .serialized, .postgresCluster)
+/// Our backups are plain gzip of plain SQL, usable without our tool; the old tool's backups work with it.
+@Suite("CLI: interoperability with gzip, psql and the old tool's backups", .serialized, .postgresCluster)
 final class CLIInteropTests {
     let ctx: CLITestContext
 
@@ -33,33 +33,33 @@ final class CLIInteropTests {
         DumpComparison.expectEqual(dumpAtBackup, try ctx.cluster.normalisedDump(fresh), "gunzip | psql restore")
     }
 
-    @Test func seedStyleBackupIsListedUnverifiedVerifiedByCRCAndRestored() throws {
-        let source = try ctx.sampleDatabase("seedstyle")
+    @Test func oldToolBackupIsListedUnverifiedVerifiedByCRCAndRestored() throws {
+        let source = try ctx.sampleDatabase("oldtool")
         let sourceDump = try ctx.cluster.normalisedDump(source)
-        let seedName = try BackupFiles.writeSeedStyleBackup(
+        let oldName = try BackupFiles.writeOldToolBackup(
             dump: Data(try ctx.cluster.dump(source).utf8), database: source, timestamp: "20260129_120000",
             createdAt: "2026-01-29T12:00:00.123456", description: "Made by the old tool", in: ctx.backupDir)
         let ours = try ctx.create(source, description: "made by pgbackup")
 
         let listing = try ctx.list(source)
-        #expect(listing.compactMap { $0["filename"] as? String } == [ours, seedName])
-        let seedEntry = try #require(listing.last)
-        #expect(seedEntry["verified"] as? Bool == false)
-        #expect(seedEntry["description"] as? String == "Made by the old tool")
-        #expect(JSON.int(seedEntry["size_bytes"]) == (try FileTools.size(ctx.backupURL(seedName))))
-        #expect((seedEntry["created_at"] as? String)?.hasPrefix("2026-01-29T12:00:00.123456") == true)
-        #expect(seedEntry["sha256"] == nil || seedEntry["sha256"] is NSNull)
+        #expect(listing.compactMap { $0["filename"] as? String } == [ours, oldName])
+        let oldEntry = try #require(listing.last)
+        #expect(oldEntry["verified"] as? Bool == false)
+        #expect(oldEntry["description"] as? String == "Made by the old tool")
+        #expect(JSON.int(oldEntry["size_bytes"]) == (try FileTools.size(ctx.backupURL(oldName))))
+        #expect((oldEntry["created_at"] as? String)?.hasPrefix("2026-01-29T12:00:00.123456") == true)
+        #expect(oldEntry["sha256"] == nil || oldEntry["sha256"] is NSNull)
         #expect(listing.first?["verified"] as? Bool == true)
 
-        let verify = try ctx.pgbackup(["verify", seedName, "--json"], database: source)
+        let verify = try ctx.pgbackup(["verify", oldName, "--json"], database: source)
         try #require(verify.status == 0, "\(verify)")
         let report = try JSON.object(verify.stdout)
         #expect(report["checks"] as? [String] == ["gzip_crc", "dump_trailer"])
         #expect((report["note"] as? String)?.contains("no checksum") == true)
 
-        let target = try ctx.emptyDatabase("seedstyle_target")
-        let restore = try ctx.pgbackup(["restore", seedName, "--target-db", target, "--yes", "--no-safety-backup"], database: source)
+        let target = try ctx.emptyDatabase("oldtool_target")
+        let restore = try ctx.pgbackup(["restore", oldName, "--target-db", target, "--yes", "--no-safety-backup"], database: source)
         try #require(restore.status == 0, "\(restore)")
-        DumpComparison.expectEqual(sourceDump, try ctx.cluster.normalisedDump(target), "seed-style backup restored")
+        DumpComparison.expectEqual(sourceDump, try ctx.cluster.normalisedDump(target), "old-tool backup restored")
     }
 }

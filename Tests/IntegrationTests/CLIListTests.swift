@@ -9,7 +9,7 @@ final class CLIListTests {
     init() throws { ctx = try CLITestContext() }
     deinit { ctx.remove() }
 
-    static let seedFields = ["filename", "timestamp", "created_at", "database", "size_bytes", "size_mb", "description", "compressed"]
+    static let oldToolFields = ["filename", "timestamp", "created_at", "database", "size_bytes", "size_mb", "description", "compressed"]
     static let ourFields = ["sha256", "uncompressed_bytes", "duration_seconds", "kind", "pg_dump_version",
                             "server_version", "format_version", "verified"]
 
@@ -28,7 +28,7 @@ final class CLIListTests {
 
         for entry in listing {
             let name = try #require(entry["filename"] as? String)
-            for field in Self.seedFields + Self.ourFields {
+            for field in Self.oldToolFields + Self.ourFields {
                 #expect(entry[field] != nil, "\(name) lacks \(field)")
             }
             let file = ctx.backupURL(name)

@@ -86,7 +86,7 @@ final class CLIRestoreTargetTests {
         dump = lines.joined(separator: "\n")
         #expect(dump.contains("pg_dump version 17.7") && dump.contains("SET transaction_timeout = 0;"))
         // The old tool's sidecar: no sha256, no pg_dump_version — only the header can tell.
-        let old = try BackupFiles.writeSeedStyleBackup(
+        let old = try BackupFiles.writeOldToolBackup(
             dump: Data(dump.utf8), database: db, timestamp: "20260129_120000", createdAt: "2026-01-29T12:00:00.123456",
             description: "Made by the old tool with pg_dump 17.7", in: ctx.backupDir)
         try ctx.cluster.psql("UPDATE canary SET value = 'kept'", database: db)

@@ -187,19 +187,19 @@ final class CLIRoundTripTests {
     }
 
     @Test func backupWhoseScriptFailsAfterTheLargeObjectsLeavesTheTargetUnchanged() throws {
-        // Same proof with the failure inside the backup itself: a seed-style backup (no checksum to
+        // Same proof with the failure inside the backup itself: an old-tool backup (no checksum to
         // catch the edit) whose dump raises an error after the large-object section.
-        let source = try ctx.sampleDatabase("lo_seed")
+        let source = try ctx.sampleDatabase("lo_oldtool")
         var plain = try ctx.cluster.dump(source, extraArguments: ["--clean", "--if-exists"])
         let trailer = try #require(plain.range(of: "-- PostgreSQL database dump complete"))
         let lastBlob = try #require(plain.range(of: "lo_close(0);", options: .backwards))
         #expect(lastBlob.upperBound < trailer.lowerBound)
         plain.insert(contentsOf: "DO $$ BEGIN RAISE EXCEPTION 'injected failure after the large objects'; END $$;\n\n",
                      at: trailer.lowerBound)
-        let name = try BackupFiles.writeSeedStyleBackup(
+        let name = try BackupFiles.writeOldToolBackup(
             dump: Data(plain.utf8), database: source, timestamp: "20260129_120000",
             createdAt: "2026-01-29T12:00:00.123456", description: "tampered", in: ctx.backupDir)
-        let target = try divergedTarget("lo_seed_target")
+        let target = try divergedTarget("lo_oldtool_target")
 
         let restore = try ctx.pgbackup(
             ["restore", name, "--target-db", target.name, "--yes", "--no-safety-backup"], database: source)

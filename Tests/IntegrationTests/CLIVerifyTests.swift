@@ -57,14 +57,14 @@ final class CLIVerifyTests {
     }
 
     @Test(arguments: Corruption.allCases)
-    func damagedSeedStyleBackupFailsTheGzipChecks(_ corruption: Corruption) throws {
+    func damagedOldToolBackupFailsTheGzipChecks(_ corruption: Corruption) throws {
         // No checksum recorded: only the gzip CRCs, the gzip framing and the trailer can catch the damage.
-        let db = try ctx.sampleDatabase("seed_damaged")
-        let name = try BackupFiles.writeSeedStyleBackup(
+        let db = try ctx.sampleDatabase("oldtool_damaged")
+        let name = try BackupFiles.writeOldToolBackup(
             dump: Data(try ctx.cluster.dump(db).utf8), database: db, timestamp: "20260129_120000",
-            createdAt: "2026-01-29T12:00:00.123456", description: "seed", in: ctx.backupDir)
+            createdAt: "2026-01-29T12:00:00.123456", description: "old tool", in: ctx.backupDir)
         try corruption.apply(to: ctx.backupURL(name))
-        let target = try ctx.emptyDatabase("seed_damaged_target")
+        let target = try ctx.emptyDatabase("oldtool_damaged_target")
         try ctx.cluster.psql("CREATE TABLE keep_me (id int); INSERT INTO keep_me VALUES (42);", database: target)
         let targetDump = try ctx.cluster.normalisedDump(target)
 
@@ -79,7 +79,7 @@ final class CLIVerifyTests {
         let db = try ctx.sampleDatabase("notrailer")
         let full = try ctx.cluster.dump(db)
         let cut = try #require(full.range(of: "COPY public.orders"))
-        let name = try BackupFiles.writeSeedStyleBackup(
+        let name = try BackupFiles.writeOldToolBackup(
             dump: Data(full[..<cut.lowerBound].utf8), database: db, timestamp: "20260129_120000",
             createdAt: "2026-01-29T12:00:00.123456", description: "cut short", in: ctx.backupDir)
         #expect(try BackupFiles.gunzipTest(ctx.backupURL(name)).status == 0)

@@ -27,7 +27,7 @@ final class RouterFixture: @unchecked Sendable {
             postgres: PostgresConnection(host: root + "/no-server", port: 1, database: "appdb", user: "nobody"),
             operators: operators)
         let logger = Logger(label: "router-test", factory: { _ in SwiftLogNoOpLogHandler() })
-        manager = BackupManager(configuration: configuration, logger: logger, clock: FixedClock(Self.now),
+        manager = BackupManager(configuration: configuration, logger: logger, clock: FixedTimeSource(Self.now),
                                 environment: ["PATH": "/usr/bin:/bin"])
         router = Router(manager: manager, jobs: JobRunner(manager: manager, executable: jobExecutable), logger: logger)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -74,7 +74,7 @@ final class RouterFixture: @unchecked Sendable {
     }
 
     /// Writes a complete backup: gzip via BackupCore's encoder, then its sidecar. With `recordChecksum` the
-    /// sidecar carries sha256 and uncompressed_bytes as pgbackup writes them; without, it looks like the seed's.
+    /// sidecar carries sha256 and uncompressed_bytes as pgbackup writes them; without, it looks like the old tool's.
     @discardableResult
     func makeBackup(database: String = "appdb", ageHours: Double, description: String = "test backup",
                     kind: BackupKind? = .manual, recordChecksum: Bool = true, dump: String? = nil,
@@ -95,7 +95,7 @@ final class RouterFixture: @unchecked Sendable {
                                       sizeBytes: Int64(bytes.count), description: description, kind: kind)
         try writeSidecar(metadata)
         if recordChecksum {
-            // The seed-shaped sidecar verifies by CRC + trailer; its report gives the digest to record.
+            // The old tool's sidecar verifies by CRC + trailer; its report gives the digest to record.
             let report = try manager.verify(name)
             metadata.sha256 = report.sha256
             metadata.uncompressedBytes = Int64(text.utf8.count)

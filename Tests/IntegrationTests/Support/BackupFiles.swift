@@ -23,16 +23,16 @@ enum BackupFiles {
         return result.stdout
     }
 
-    /// gzip(1) of `data`, as the seed's tool would have written it.
+    /// gzip(1) of `data`, as the old tool would have written it.
     static func gzip(_ data: Data) throws -> Data {
         let result = try ProcessRunner.run(try ProcessRunner.tool("gzip"), ["-c", "-6"], stdin: data)
         guard result.status == 0 else { throw HarnessError.commandFailed("gzip", result) }
         return result.stdout
     }
 
-    /// Writes a backup the way the seed's Python tool did: gzip of a plain dump plus a sidecar with only
-    /// the seed's eight fields (no sha256, no kind, no versions).
-    static func writeSeedStyleBackup(
+    /// Writes a backup the way the old Python tool did: gzip of a plain dump plus a sidecar with only
+    /// the old tool's eight fields (no sha256, no kind, no versions).
+    static func writeOldToolBackup(
         dump: Data, database: String, timestamp: String, createdAt: String, description: String, in directory: URL
     ) throws -> String {
         let name = "backup_\(database)_\(timestamp).sql.gz"

@@ -39,7 +39,7 @@ final class CrossSiteFixture: @unchecked Sendable {
         for (timestamp, createdAt) in [("20200101_120000", "2020-01-01T12:00:00"), ("20200102_120000", "2020-01-02T12:00:00")] {
             let name = "backup_\(database)_\(timestamp).sql.gz"
             guard !FileManager.default.fileExists(atPath: stack.backupDir.appendingPathComponent(name + ".json").path) else { continue }
-            _ = try BackupFiles.writeSeedStyleBackup(
+            _ = try BackupFiles.writeOldToolBackup(
                 dump: Data("SELECT 1;\n--\n-- PostgreSQL database dump complete\n--\n".utf8), database: database,
                 timestamp: timestamp, createdAt: createdAt, description: "old", in: stack.backupDir)
         }

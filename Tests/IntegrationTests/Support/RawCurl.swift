@@ -41,7 +41,7 @@ enum DownloadFixture {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(size)
         while bytes.count < size { bytes.append(contentsOf: block.prefix(size - bytes.count)) }
-        let name = try BackupFiles.writeSeedStyleBackup(
+        let name = try BackupFiles.writeOldToolBackup(
             dump: Data("SELECT 1;\n--\n-- PostgreSQL database dump complete\n--\n".utf8), database: "appdb",
             timestamp: timestamp, createdAt: "2026-01-01T12:00:00.000000", description: "download fixture", in: directory)
         let file = directory.appendingPathComponent(name)

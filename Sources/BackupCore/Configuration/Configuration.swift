@@ -1,0 +1,168 @@
+import Foundation
+
+/// All settings, built once from an environment dictionary. Every environment name is read in this file.
+public struct Configuration: Sendable, Equatable {
+    /// `BACKUP_DIR`: where backups live (created 0700).
+    public var backupDirectory: String
+    /// `BACKUP_RETENTION_DAYS`: backups younger than this are kept.
+    public var retentionDays: Int
+    /// `BACKUP_MAX_COUNT`: the newest this many backups are kept whatever their age.
+    public var maxCount: Int
+    /// `BACKUP_INTERVAL_HOURS`: how often the scheduler makes a backup.
+    public var intervalHours: Int
+    /// `BACKUP_ENABLED`: whether the scheduler makes backups at all.
+    public var enabled: Bool
+    /// `BACKUP_COMPRESSION_LEVEL`: gzip level 1–9.
+    public var compressionLevel: Int
+    /// `BACKUP_LOCK_WAIT_TIMEOUT`: seconds pg_dump (create) and psql (restore, `lock_timeout`) wait for a lock.
+    public var lockWaitTimeoutSeconds: Int
+    /// `POSTGRES_*`.
+    public var postgres: PostgresConnection
+    /// `PGBACKUP_OPERATORS`: API users (nginx's `REMOTE_USER`) who may change anything or download; unset: nobody.
+    public var operators: Operators
+
+    public static let defaultEnvFile = "/etc/pgbackup/pgbackup.env"
+
+    public init(
+        backupDirectory: String = "/var/lib/pgbackup/backups", retentionDays: Int = 7, maxCount: Int = 30,
+        intervalHours: Int = 24, enabled: Bool = true, compressionLevel: Int = 6, lockWaitTimeoutSeconds: Int = 300,
+        postgres: PostgresConnection = PostgresConnection(
+            host: "localhost", port: 5432, database: "postgres", user: "postgres"),
+        operators: Operators = .unset
+    ) {
+        self.backupDirectory = backupDirectory
+        self.retentionDays = retentionDays
+        self.maxCount = maxCount
+        self.intervalHours = intervalHours
+        self.enabled = enabled
+        self.compressionLevel = compressionLevel
+        self.lockWaitTimeoutSeconds = lockWaitTimeoutSeconds
+        self.postgres = postgres
+        self.operators = operators
+    }
+
+    static let knownBackupKeys: Set<String> = [
+        "BACKUP_DIR", "BACKUP_RETENTION_DAYS", "BACKUP_MAX_COUNT", "BACKUP_INTERVAL_HOURS", "BACKUP_ENABLED",
+        "BACKUP_COMPRESSION_LEVEL", "BACKUP_LOCK_WAIT_TIMEOUT",
+    ]
+
+    /// Builds the configuration from `environment`, which wins over the env file's values.
+    /// - Parameters:
+    ///   - environment: the process environment (injected so tests can pass their own).
+    ///   - envFile: an explicit env file (`--env-file`); else `PGBACKUP_ENV_FILE`; else the default file if present.
+    /// - Returns: the configuration and warnings for a person (unknown `BACKUP_*` keys).
+    public static func load(environment: [String: String], envFile: String? = nil) throws -> (
+        Configuration, warnings: [String]
+    ) {
+        var merged: [String: String] = [:]
+        let explicitFile = envFile ?? environment["PGBACKUP_ENV_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+        if let path = explicitFile {
+            merged = try EnvFile.read(path: path)
+        } else if FileManager.default.isReadableFile(atPath: defaultEnvFile) {
+            merged = try EnvFile.read(path: defaultEnvFile)
+        }
+        for (key, value) in environment { merged[key] = value }
+        var (configuration, warnings) = try parse(merged)
+        configuration.backupDirectory = try resolveBackupDirectory(configuration.backupDirectory)
+        return (configuration, warnings)
+    }
+
+    /// Parses an already merged dictionary.
+    public static func parse(_ values: [String: String]) throws -> (Configuration, warnings: [String]) {
+        var config = Configuration()
+        let settings = Settings(values: values)
+        try parseBackupSettings(settings, into: &config)
+        try parsePostgresSettings(settings, into: &config.postgres)
+        config.operators = try Operators.parse(values["PGBACKUP_OPERATORS"])
+        var warnings: [String] = []
+        for key in values.keys.sorted() where key.hasPrefix("BACKUP_") && !knownBackupKeys.contains(key) {
+            warnings.append("unknown setting \(key) is ignored")
+        }
+        return (config, warnings)
+    }
+
+    /// The merged values, read trimmed, with blank meaning unset.
+    private struct Settings {
+        let values: [String: String]
+
+        func value(_ key: String) -> String? {
+            guard let raw = values[key] else { return nil }
+            let trimmed = raw.trimmingCharacters(in: .whitespaces)
+            return trimmed.isEmpty ? nil : trimmed
+        }
+
+        func positive(_ key: String, max: Int = Int(Int32.max)) throws -> Int? {
+            guard let text = value(key) else { return nil }
+            guard let number = Int(text) else {
+                throw BackupError.invalidConfiguration(variable: key, value: text, reason: "not a whole number")
+            }
+            guard number >= 1, number <= max else {
+                throw BackupError.invalidConfiguration(
+                    variable: key, value: text, reason: "must be between 1 and \(max)")
+            }
+            return number
+        }
+    }
+
+    private static func parseBackupSettings(_ settings: Settings, into config: inout Configuration) throws {
+        if let dir = settings.value("BACKUP_DIR") {
+            guard !dir.contains("\0"), !dir.contains("\n") else {
+                throw BackupError.invalidConfiguration(variable: "BACKUP_DIR", value: dir, reason: "not a path")
+            }
+            config.backupDirectory = URL(fileURLWithPath: dir).standardizedFileURL.path
+        }
+        if let days = try settings.positive("BACKUP_RETENTION_DAYS", max: 36_500) { config.retentionDays = days }
+        if let count = try settings.positive("BACKUP_MAX_COUNT", max: 1_000_000) { config.maxCount = count }
+        if let hours = try settings.positive("BACKUP_INTERVAL_HOURS", max: 87_600) { config.intervalHours = hours }
+        if let level = try settings.positive("BACKUP_COMPRESSION_LEVEL", max: 9) { config.compressionLevel = level }
+        if let seconds = try settings.positive("BACKUP_LOCK_WAIT_TIMEOUT", max: 86_400) {
+            config.lockWaitTimeoutSeconds = seconds
+        }
+        if let text = settings.value("BACKUP_ENABLED") {
+            switch text.lowercased() {
+            case "true", "1", "yes", "on": config.enabled = true
+            case "false", "0", "no", "off": config.enabled = false
+            default:
+                throw BackupError.invalidConfiguration(
+                    variable: "BACKUP_ENABLED", value: text, reason: "expected true/false/1/0/yes/no")
+            }
+        }
+    }
+
+    private static func parsePostgresSettings(_ settings: Settings, into postgres: inout PostgresConnection) throws {
+        if let host = settings.value("POSTGRES_HOST") { postgres.host = host }
+        if let port = try settings.positive("POSTGRES_PORT", max: 65_535) { postgres.port = port }
+        if let database = settings.value("POSTGRES_DB") {
+            if let reason = DatabaseName.problem(database) {
+                throw BackupError.invalidConfiguration(variable: "POSTGRES_DB", value: database, reason: reason)
+            }
+            postgres.database = database
+        }
+        if let user = settings.value("POSTGRES_USER") {
+            guard !user.contains("\0"), !user.contains("\n") else {
+                throw BackupError.invalidConfiguration(
+                    variable: "POSTGRES_USER", value: user, reason: "contains a control character")
+            }
+            postgres.user = user
+        }
+        if let path = settings.value("POSTGRES_PASSWORD_FILE") {
+            postgres.password = try readPasswordFile(path)
+        } else if let password = settings.values["POSTGRES_PASSWORD"], !password.isEmpty {
+            postgres.password = password
+        }
+    }
+
+    private static func readPasswordFile(_ path: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw BackupError.invalidConfiguration(
+                variable: "POSTGRES_PASSWORD_FILE", value: path, reason: "cannot read the file")
+        }
+        let firstLine = data.split(separator: UInt8(ascii: "\n"), maxSplits: 1, omittingEmptySubsequences: false).first ?? Data()
+        let password = String(decoding: firstLine.last == UInt8(ascii: "\r") ? firstLine.dropLast() : firstLine, as: UTF8.self)
+        guard !password.isEmpty else {
+            throw BackupError.invalidConfiguration(
+                variable: "POSTGRES_PASSWORD_FILE", value: path, reason: "the file is empty")
+        }
+        return password
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+
+extension BackupManager {
+    /// Removes a backup's dump and sidecar (sidecar first, so a crash in between leaves an orphan, not a lie).
+    public func delete(_ name: String, user: String? = nil) throws {
+        let name = try BackupName.validate(name)
+        let lock = try store.lock("delete", now: clock.now())
+        defer { withExtendedLifetime(lock) {} }
+        let dump = store.dumpPath(name)
+        let sidecar = store.sidecarPath(name)
+        guard FileSystem.exists(dump) || FileSystem.exists(sidecar) else { throw BackupError.notFound(name) }
+        for path in [sidecar, dump] where unlink(path) != 0 && errno != ENOENT { throw FileSystem.fail(path) }
+        try FileSystem.fsyncPath(store.directory, directory: true)
+        logger.info("backup deleted", metadata: ["filename": "\(name)", "user": "\(user ?? "-")"])
+    }
+
+    /// Applies retention to complete backups; orphans and damaged entries are never touched.
+    public func cleanup(dryRun: Bool = false, user: String? = nil) throws -> CleanupResult {
+        let lock = try store.lock("cleanup", now: clock.now())
+        defer { withExtendedLifetime(lock) {} }
+        let result = try cleanupLocked(dryRun: dryRun)
+        logger.info("cleanup", metadata: ["deleted": "\(result.deleted.count)", "dry_run": "\(dryRun)", "user": "\(user ?? "-")"])
+        logRetention(result)
+        return result
+    }
+
+    func cleanupLocked(dryRun: Bool) throws -> CleanupResult {
+        let backups = try store.listing().backups
+        let plan = Retention.plan(
+            backups.map { .init(filename: $0.filename, createdAt: $0.createdAt, database: $0.retentionDatabase) },
+            retentionDays: configuration.retentionDays, maxCount: configuration.maxCount, now: clock.now())
+        if !dryRun {
+            for name in plan.delete {
+                for path in [store.sidecarPath(name), store.dumpPath(name)] where unlink(path) != 0 && errno != ENOENT {
+                    throw FileSystem.fail(path)
+                }
+            }
+            if !plan.delete.isEmpty { try FileSystem.fsyncPath(store.directory, directory: true) }
+        }
+        return CleanupResult(deleted: plan.delete, kept: plan.keep, databases: plan.databases, dryRun: dryRun)
+    }
+}

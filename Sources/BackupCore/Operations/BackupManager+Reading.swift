@@ -1,0 +1,54 @@
+import Foundation
+
+extension BackupManager {
+    public func list() throws -> BackupStore.Listing { try store.listing() }
+
+    /// Metadata of one complete backup.
+    public func info(_ name: String) throws -> BackupMetadata {
+        try store.metadata(try BackupName.validate(name))
+    }
+
+    /// Reads the backup end to end and checks it; throws `verificationFailed` saying what failed.
+    public func verify(_ name: String, progress: ProgressHandler? = nil) throws -> VerificationReport {
+        let metadata = try info(name)
+        let report = try BackupReader(store: store).read(metadata, progress: progress)
+        if let reason = BackupDating.nameMismatch(filename: metadata.filename, createdAt: metadata.createdAt) {
+            throw BackupError.verificationFailed(name: metadata.filename, reason: reason)
+        }
+        return report
+    }
+
+    /// True when `name`'s dump or sidecar is no longer there: deleted since it was listed.
+    public func wasRemoved(_ name: String) -> Bool {
+        guard BackupName.isValid(name) else { return false }
+        return !FileSystem.exists(store.sidecarPath(name)) || !FileSystem.exists(store.dumpPath(name))
+    }
+
+    /// Opens a complete backup for streaming out: the descriptor (caller closes it) and its size.
+    public func openForDownload(_ name: String) throws -> (fd: Int32, size: Int64, metadata: BackupMetadata) {
+        let metadata = try info(name)
+        let path = store.dumpPath(metadata.filename)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { throw FileSystem.fail(path) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            close(fd)
+            throw FileSystem.fail(path)
+        }
+        return (fd, Int64(info.st_size), metadata)
+    }
+
+
+    public func status() throws -> BackupStatus {
+        BackupStatus(configuration: configuration, summary: try ListingCache(store: store).summary(),
+                     state: RunState.load(store), running: store.lockHolder, now: clock.now(),
+                     directoryProblem: DirectoryAccess.writeProblem(store.directory))
+    }
+
+    /// The list as the API sends it (a compact JSON array, newest first), from the cache when the directory
+    /// has not changed since it was rendered.
+    public func listBody() throws -> [UInt8] { try ListingCache(store: store).listBody() }
+
+    /// The same list followed by a newline, gzip-compressed, cached the same way.
+    public func listBodyGzip() throws -> [UInt8] { try ListingCache(store: store).listBodyGzip() }
+}

@@ -1,0 +1,56 @@
+import Foundation
+
+extension BackupManager {
+    /// Verifies the backup, takes a safety backup of the target (unless disabled), then restores in one
+    /// transaction. The target database must exist; a backup of another database than POSTGRES_DB needs the
+    /// target named (`targetNotNamed`); a dump from a newer pg_dump than the target server is refused up front.
+    /// `terminateConnections` ends every other session on the target (only there) just before restoring.
+    public func restore(_ name: String, targetDatabase: String? = nil, safetyBackup: Bool = true,
+                        terminateConnections: Bool = false, user: String? = nil,
+                        progress: ProgressHandler? = nil) throws -> RestoreResult {
+        let name = try BackupName.validate(name)
+        let named = targetDatabase ?? configuration.postgres.database
+        if let problem = DatabaseName.problem(named) { throw BackupError.invalidInput("invalid target database: \(problem)") }
+        // A client's mistake, refused before the lock and not recorded as a failure of the system.
+        if let metadata = try? store.metadata(name) { _ = try restoreTarget(for: metadata, explicit: targetDatabase) }
+        let lock = try store.lock("restore", now: clock.now(), writesNothing: !safetyBackup)
+        defer { withExtendedLifetime(lock) {} }
+        let started = Date()
+        do { return try Interruption.shared.during("restore") {
+            let metadata = try store.metadata(name)
+            let target = try restoreTarget(for: metadata, explicit: targetDatabase)
+            logger.info("restoring backup", metadata: ["filename": "\(name)", "target": "\(target)", "user": "\(user ?? "-")"])
+            let header = DumpHeader.read(path: store.dumpPath(name))
+            _ = try BackupReader(store: store).read(metadata)
+            let server = try tools.serverVersion(database: target)
+            try checkDumpVersion(metadata, header: header, target: target, server: server)
+            var safety: BackupMetadata?
+            if safetyBackup {
+                do {
+                    safety = try createLocked(database: target, description: "Safety backup before restoring \(name)",
+                                              kind: .preRestore, progress: progress)
+                } catch let BackupError.insufficientSpace(needed, available) {
+                    throw BackupError.insufficientSpaceForSafetyBackup(needed: needed, available: available)
+                }
+            }
+            var terminated: [DatabaseSession]?
+            if terminateConnections {
+                let ended = try tools.terminateSessions(database: target, serverVersion: server.number)
+                logger.info("ended the other sessions on the target", metadata: [
+                    "target": "\(target)", "sessions": "\(ended.map(\.summary).joined(separator: "; "))"])
+                terminated = ended
+            }
+            try RestoreOperation(store: store, tools: tools).run(metadata, into: target, serverVersion: server.number,
+                                                                 progress: progress)
+            var result = RestoreResult(filename: name, targetDatabase: target, safetyBackup: safety,
+                                       durationSeconds: Date().timeIntervalSince(started))
+            result.terminatedSessions = terminated
+            logger.info("restore finished", metadata: ["filename": "\(name)", "target": "\(target)"])
+            recordSuccess(operation: "restore")
+            return result
+        } } catch {
+            recordFailure(operation: "restore", error: error)
+            throw error
+        }
+    }
+}

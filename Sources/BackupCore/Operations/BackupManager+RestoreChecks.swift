@@ -1,0 +1,43 @@
+import Foundation
+
+/// What a restore settles before it touches the target: which database it goes into, and whether the target
+/// server can read what the dump's pg_dump wrote.
+extension BackupManager {
+    /// The database a backup was taken of: its sidecar's `database`, else the `<db>` part of its name (the old
+    /// tool's sidecars may lack the field).
+    public static func sourceDatabase(of metadata: BackupMetadata) -> String? {
+        metadata.database.isEmpty ? BackupName.databasePart(metadata.filename) : metadata.database
+    }
+
+    /// The database a restore of `metadata` goes into: `explicit` when given, else POSTGRES_DB — but only when the
+    /// backup is of POSTGRES_DB. Restoring one database's backup over another must be asked for by name, or undoing
+    /// a staging restore with its safety backup could overwrite production.
+    public func restoreTarget(for metadata: BackupMetadata, explicit: String?) throws -> String {
+        if let explicit { return explicit }
+        let target = configuration.postgres.database
+        if Self.isBackup(metadata, ofAnotherDatabaseThan: target), let source = Self.sourceDatabase(of: metadata) {
+            throw BackupError.targetNotNamed(backup: metadata.filename, backupDatabase: source, target: target)
+        }
+        return target
+    }
+
+    /// Whether the backup was taken of a database other than `target` (by the name's `<db>` part, file-safe, when
+    /// the sidecar does not say).
+    public static func isBackup(_ metadata: BackupMetadata, ofAnotherDatabaseThan target: String) -> Bool {
+        guard let source = sourceDatabase(of: metadata) else { return false }
+        return metadata.database.isEmpty ? source != BackupName.fileSafe(database: target) : source != target
+    }
+
+    /// Refuses a dump whose pg_dump is of a newer major version than the target server: its SQL can use settings
+    /// and syntax the older server does not know, and would fail half-way (after the safety backup). The dump's
+    /// own header decides; the sidecar's `pg_dump_version` only when the header has no version line.
+    func checkDumpVersion(_ metadata: BackupMetadata, header: DumpHeader, target: String,
+                          server: (text: String, number: Int)) throws {
+        guard let dumpedBy = (header.dumpedBy ?? metadata.pgDumpVersion).flatMap(PostgresTools.parseToolVersion),
+              dumpedBy.number / 10_000 > server.number / 10_000
+        else { return }
+        throw BackupError.dumpTooNew(backup: metadata.filename, pgDump: dumpedBy.text,
+                                     dumpedFrom: header.dumpedFrom.flatMap(PostgresTools.parseToolVersion)?.text,
+                                     target: target, server: server.text)
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+
+/// The `status` answer: the old tool's fields plus health.
+public struct BackupStatus: Sendable {
+    public let configuration: Configuration
+    public let summary: ListingSummary
+    public let state: RunState
+    public let running: LockHolder?
+    public let now: Date
+    /// Why nothing can be written to the backup directory (read-only, no permission), found without writing.
+    public var directoryProblem: String?
+
+    /// The newest complete backup of the configured database (`POSTGRES_DB`), whatever else is in the directory.
+    public var lastBackup: ListingSummary.Last? { summary.lastByDatabase[configuration.postgres.database] }
+
+    /// Healthy when there is no reason not to be (see `unhealthyReasons`).
+    public var healthy: Bool { unhealthyReasons.isEmpty }
+
+    public var json: JSON {
+        .object([
+            ("enabled", .bool(configuration.enabled)),
+            ("backup_directory", .string(configuration.backupDirectory)),
+            ("retention_days", .int(Int64(configuration.retentionDays))),
+            ("max_backups", .int(Int64(configuration.maxCount))),
+            ("interval_hours", .int(Int64(configuration.intervalHours))),
+            ("total_backups", .int(Int64(summary.count))),
+            ("total_size_bytes", .int(summary.totalSizeBytes)),
+            ("last_backup", lastBackup.map {
+                .object([("filename", .string($0.filename)), ("created_at", .string(Timestamp.iso8601($0.createdAt))),
+                         ("kind", $0.kind.map { .string($0.rawValue) } ?? .null)])
+            } ?? .null),
+            ("last_failure", state.lastFailure?.json ?? .null),
+            ("last_skipped_run", state.lastSkippedRun?.json ?? .null),
+            ("running", running?.json ?? .null),
+            ("healthy", .bool(healthy)),
+            ("unhealthy_reasons", .array(unhealthyReasons.map(JSON.string))),
+            ("orphans", .array(summary.orphans.map(JSON.string))),
+            ("damaged", .array(summary.damaged.sorted { $0.key > $1.key }.map {
+                .object([("filename", .string($0.key)), ("error", .string($0.value))])
+            })),
+        ])
+    }
+}

@@ -1,0 +1,97 @@
+import CSystem
+import Foundation
+
+/// Restores a verified backup as ONE transaction: psql gets `BEGIN;`, the decoded dump (with pg_dump's own
+/// large-object BEGIN/COMMIT neutralised), and `COMMIT;` only after the whole file decoded, its checksum matched
+/// and its trailer was seen. Any failure closes psql's input without COMMIT, so the server rolls back.
+///
+/// The session waits at most BACKUP_LOCK_WAIT_TIMEOUT for each lock (`lock_timeout`, also in place of the dump's
+/// own `SET lock_timeout = 0;`), so an application's open transaction cannot hold the restore (and pgbackup's
+/// lock) forever; the sessions it waited for are named. `client_connection_check_interval` makes the server
+/// notice a psql that is gone even while it waits on a lock.
+struct RestoreOperation {
+    let store: BackupStore
+    let tools: PostgresTools
+
+    func run(_ metadata: BackupMetadata, into database: String, serverVersion: Int, progress: ProgressHandler?) throws {
+        let lockTimeout = "SET lock_timeout = '\(tools.lockWaitTimeoutSeconds)s';"
+        var preamble = "BEGIN;\n\(lockTimeout)\n"
+        if serverVersion >= 140_000 { preamble += "SET client_connection_check_interval = '2s';\n" }
+        let child = try ChildProcess(tools.restoreCommand(database: database), stdin: .pipe, stdout: .pipe)
+        let watch = BlockerWatch(tools: tools, database: database)
+        defer { _ = watch.stop() }
+        guard let sink = child.stdin, let output = child.takeStdout() else {
+            throw BackupError.restoreFailed("no pipe to psql")
+        }
+        let readiness = PsqlReadiness(fd: output)
+        _ = fcntl(sink, PGB_F_SETPIPE_SZ, 1 << 20)
+        var finished = false
+        defer {
+            if !finished {
+                // Closing psql's input without COMMIT ends its session; the server rolls the transaction back.
+                child.signal(SIGTERM)
+                child.closeStdin()
+                child.wait()
+            }
+        }
+        var filter = RestoreFilter()
+        filter.lockTimeoutLine = Array(lockTimeout.utf8)
+        var pending = [UInt8]()
+        pending.reserveCapacity(1 << 20)
+        var psqlGone = false
+
+        func flush() throws {
+            guard !pending.isEmpty else { return }
+            do {
+                try pending.withUnsafeBytes { try FileSystem.writeAll(sink, $0, path: "psql input") }
+            } catch {
+                psqlGone = true
+                throw error
+            }
+            pending.removeAll(keepingCapacity: true)
+        }
+
+        do {
+            pending.append(contentsOf: Array(preamble.utf8))
+            _ = try BackupReader(store: store).read(metadata, progress: progress) { decoded in
+                try filter.process(decoded) { pending.append(contentsOf: $0) }
+                if pending.count >= 1 << 20 { try flush() }
+            }
+            try filter.finish { pending.append(contentsOf: $0) }
+            pending.append(contentsOf: readiness.command)
+            try flush()
+            // Only here, with the whole file decoded and checked and psql done with all of it, may the transaction
+            // commit. From the moment COMMIT is sent a signal no longer stops psql: the outcome must be known.
+            if !readiness.wait() {
+                psqlGone = true
+                throw BackupError.restoreFailed("psql stopped before the end of the dump")
+            }
+            try Interruption.shared.enterCommit("restore")
+            pending.append(contentsOf: Array("\nCOMMIT;\n".utf8))
+            try flush()
+        } catch {
+            Interruption.shared.leaveCommit()
+            if psqlGone {
+                child.closeStdin()
+                let status = child.wait()
+                finished = true
+                throw failure(child, status: status, watch: watch)
+            }
+            throw error
+        }
+        child.closeStdin()
+        let status = child.wait()
+        Interruption.shared.leaveCommit()
+        finished = true
+        guard status == 0 else { throw failure(child, status: status, watch: watch) }
+    }
+
+    /// psql's own message; a lock timeout (SQLSTATE 55P03) also names the sessions the restore waited for.
+    private func failure(_ child: ChildProcess, status: Int32, watch: BlockerWatch) -> BackupError {
+        let message = tools.redact(child.stderrText().trimmingCharacters(in: .whitespacesAndNewlines))
+        if message.contains("lock timeout") || message.contains("55P03") {
+            return .restoreBlocked(timeoutSeconds: tools.lockWaitTimeoutSeconds, blockers: watch.stop(), psql: message)
+        }
+        return .restoreFailed(message.isEmpty ? "psql \(ChildProcess.describe(status))" : message)
+    }
+}

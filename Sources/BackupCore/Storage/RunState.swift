@@ -1,0 +1,93 @@
+import Foundation
+
+/// What the last runs left behind for `status`: kept in `$BACKUP_DIR/.state.json`, written atomically.
+public struct RunState: Sendable, Equatable {
+    public struct Failure: Sendable, Equatable {
+        public var at: Date
+        public var operation: String
+        public var message: String
+
+        public var json: JSON {
+            .object([("at", .string(Timestamp.iso8601(at))), ("operation", .string(operation)),
+                     ("message", .string(message))])
+        }
+    }
+
+    /// A scheduler run that found another operation holding the lock and made no backup.
+    public struct SkippedRun: Sendable, Equatable {
+        public var at: Date
+        public var reason: String
+
+        public var json: JSON { .object([("at", .string(Timestamp.iso8601(at))), ("reason", .string(reason))]) }
+    }
+
+    public var lastFailure: Failure?
+    /// When each operation last succeeded ("create", "restore"): a failure is cleared by a later success of its kind.
+    public var lastSuccesses: [String: Date] = [:]
+    public var lastSkippedRun: SkippedRun?
+
+    public init(lastFailure: Failure? = nil) {
+        self.lastFailure = lastFailure
+    }
+
+    /// The last success of `operation` (a scheduled run is a create).
+    public func lastSuccess(of operation: String) -> Date? {
+        lastSuccesses[operation]
+    }
+
+    var json: JSON {
+        .object([("last_failure", lastFailure?.json ?? .null),
+                 ("last_success", .object(lastSuccesses.sorted { $0.key < $1.key }.map { ($0.key, JSON.string(Timestamp.iso8601($0.value))) })),
+                 ("last_skipped_run", lastSkippedRun?.json ?? .null)])
+    }
+
+    static func load(_ store: BackupStore) -> RunState {
+        guard let bytes = try? FileSystem.readSmallFile(store.statePath), let json = try? JSON.parse(bytes) else {
+            return RunState()
+        }
+        var state = RunState()
+        if let failure = json["last_failure"], let at = failure["at"]?.stringValue.flatMap(Timestamp.parse) {
+            state.lastFailure = Failure(at: at, operation: failure["operation"]?.stringValue ?? "create",
+                                        message: failure["message"]?.stringValue ?? "")
+        }
+        if case let .object(successes)? = json["last_success"] {
+            for (operation, value) in successes {
+                if let at = value.stringValue.flatMap(Timestamp.parse) { state.lastSuccesses[operation] = at }
+            }
+        }
+        // A state file written before `last_success` existed has only the last create's time, under this name.
+        if let at = json["last_success_at"]?.stringValue.flatMap(Timestamp.parse) {
+            state.lastSuccesses["create"] = at
+        }
+        if let skipped = json["last_skipped_run"], let at = skipped["at"]?.stringValue.flatMap(Timestamp.parse) {
+            state.lastSkippedRun = SkippedRun(at: at, reason: skipped["reason"]?.stringValue ?? "")
+        }
+        return state
+    }
+
+    /// Loads, changes and saves the state under an exclusive `flock` of the backup directory itself, so writers
+    /// that do not hold the operation lock (a scheduler run recording that it was skipped) lose no update.
+    static func update(_ store: BackupStore, _ change: (inout RunState) -> Void) throws {
+        let fd = open(store.directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd >= 0 {
+            while flock(fd, LOCK_EX) != 0 && errno == EINTR {}
+        }
+        defer { if fd >= 0 { close(fd) } }
+        var state = load(store)
+        change(&state)
+        try state.save(store)
+    }
+
+    /// Saves the state. On a full volume the atomic write cannot make its temp file, so the existing file is
+    /// overwritten in place: a failure must be recorded most of all then.
+    func save(_ store: BackupStore) throws {
+        let bytes = Array(json.serialized().utf8)
+        do {
+            try FileSystem.makeDirectory(store.partialDirectory)
+            try FileSystem.writeAtomically(bytes, to: store.statePath, tempDirectory: store.partialDirectory)
+        } catch {
+            guard FileSystem.exists(store.statePath) else { throw error }
+            try FileSystem.overwriteInPlace(bytes, at: store.statePath)
+        }
+    }
+}
