@@ -40,7 +40,8 @@ final class ZstdDecodeStage: ByteStage {
             if ZSTD_isError(code) != 0 { throw failure(code) }
             sawInput = true
             frameComplete = code == 0
-            outputFull = produced == output.count
+            // 0 means the frame is decoded and flushed: another call now would start reading a next frame.
+            outputFull = produced == output.count && !frameComplete
             if produced > 0 {
                 try output.withUnsafeBytes { try next.write(UnsafeRawBufferPointer(rebasing: $0[0..<produced])) }
                 uncompressedBytes += Int64(produced)
