@@ -34,6 +34,8 @@ let package = Package(
             ]
         ),
         .target(name: "FastCGI", dependencies: ["CFastCGI"]),
+        // The exit codes the three executables share, one table mapped from BackupError.
+        .target(name: "CommandLineSupport", dependencies: ["BackupCore"]),
         .target(
             name: "BackupAPI",
             dependencies: ["BackupCore", .product(name: "Logging", package: "swift-log")]
@@ -41,7 +43,7 @@ let package = Package(
         .executableTarget(
             name: "pgbackup",
             dependencies: [
-                "BackupCore",
+                "BackupCore", "CommandLineSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -49,19 +51,20 @@ let package = Package(
         .executableTarget(
             name: "pgbackup-fcgi",
             dependencies: [
-                "BackupCore", "BackupAPI", "FastCGI",
+                "BackupCore", "BackupAPI", "CommandLineSupport", "FastCGI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
             name: "pgbackup-scheduler",
-            dependencies: ["BackupCore", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["BackupCore", "CommandLineSupport", .product(name: "Logging", package: "swift-log")]
         ),
         // Test-only responder over the FastCGI module; FastCGITests run it behind a real nginx.
         .executableTarget(name: "fcgi-echo", dependencies: ["FastCGI"]),
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI", "fcgi-echo"]),
         .testTarget(name: "BackupCoreTests", dependencies: ["BackupCore"]),
+        .testTarget(name: "CommandLineSupportTests", dependencies: ["CommandLineSupport", "BackupCore"]),
         .testTarget(
             name: "BackupAPITests",
             dependencies: ["BackupAPI", "BackupCore", .product(name: "Logging", package: "swift-log")]

@@ -10,54 +10,48 @@ struct BackupErrorTests {
     struct Mapping: Sendable, CustomTestStringConvertible {
         let error: BackupError
         let code: String
-        let exitCode: Int32
-        let httpStatus: Int
         let description: String
         var testDescription: String { code }
     }
 
     static let mappings: [Mapping] = [
         Mapping(error: .invalidConfiguration(variable: "BACKUP_MAX_COUNT", value: "0", reason: "must be between 1 and 1000000"),
-                code: "invalid_configuration", exitCode: 2, httpStatus: 500,
+                code: "invalid_configuration",
                 description: "invalid value '0' for BACKUP_MAX_COUNT: must be between 1 and 1000000"),
-        Mapping(error: .invalidInput("invalid backup name 'x'"), code: "invalid_input", exitCode: 2, httpStatus: 400,
+        Mapping(error: .invalidInput("invalid backup name 'x'"), code: "invalid_input",
                 description: "invalid backup name 'x'"),
-        Mapping(error: .notFound("backup_db_20260101_120000.sql.gz"), code: "not_found", exitCode: 2, httpStatus: 404,
+        Mapping(error: .notFound("backup_db_20260101_120000.sql.gz"), code: "not_found",
                 description: "no backup named 'backup_db_20260101_120000.sql.gz'"),
-        Mapping(error: .operationInProgress(holder), code: "operation_in_progress", exitCode: 3, httpStatus: 409,
+        Mapping(error: .operationInProgress(holder), code: "operation_in_progress",
                 description: "another operation is running: create (pid 4242, since 2026-01-29T14:30:22.000000Z)"),
-        Mapping(error: .operationInProgress(nil), code: "operation_in_progress", exitCode: 3, httpStatus: 409,
+        Mapping(error: .operationInProgress(nil), code: "operation_in_progress",
                 description: "another operation is running"),
         Mapping(error: .verificationFailed(name: "b.sql.gz", reason: "gzip data ends early (the file is truncated)"),
-                code: "verification_failed", exitCode: 4, httpStatus: 422,
+                code: "verification_failed",
                 description: "backup 'b.sql.gz' failed verification: gzip data ends early (the file is truncated)"),
-        Mapping(error: .dumpFailed("permission denied for table t"), code: "dump_failed", exitCode: 1, httpStatus: 500,
+        Mapping(error: .dumpFailed("permission denied for table t"), code: "dump_failed",
                 description: "pg_dump failed: permission denied for table t"),
-        Mapping(error: .restoreFailed("syntax error"), code: "restore_failed", exitCode: 1, httpStatus: 500,
+        Mapping(error: .restoreFailed("syntax error"), code: "restore_failed",
                 description: "restore failed, the database was left unchanged: syntax error"),
-        Mapping(error: .databaseUnreachable("connection refused"), code: "database_unreachable", exitCode: 1, httpStatus: 503,
+        Mapping(error: .databaseUnreachable("connection refused"), code: "database_unreachable",
                 description: "cannot connect to the database: connection refused"),
-        Mapping(error: .versionMismatch(pgDump: "14.10", server: "15.18"), code: "version_mismatch", exitCode: 1, httpStatus: 500,
+        Mapping(error: .versionMismatch(pgDump: "14.10", server: "15.18"), code: "version_mismatch",
                 description: "pg_dump 14.10 is older than the server (15.18); install a pg_dump of the server's major version or newer"),
-        Mapping(error: .insufficientSpace(needed: 1200, available: 1000), code: "insufficient_space", exitCode: 1, httpStatus: 507,
+        Mapping(error: .insufficientSpace(needed: 1200, available: 1000), code: "insufficient_space",
                 description: "not enough free space in the backup directory: about 1200 bytes needed, 1000 available"),
-        Mapping(error: .io(path: "/srv/backups", message: "Permission denied"), code: "io_error", exitCode: 1, httpStatus: 500,
+        Mapping(error: .io(path: "/srv/backups", message: "Permission denied"), code: "io_error",
                 description: "/srv/backups: Permission denied"),
         Mapping(error: .launchFailed(program: "pg_dump", message: "No such file or directory"), code: "launch_failed",
-                exitCode: 1, httpStatus: 500, description: "cannot run pg_dump: No such file or directory"),
-        Mapping(error: .interrupted(operation: "create", signal: SIGTERM), code: "interrupted", exitCode: 143,
-                httpStatus: 500,
+                description: "cannot run pg_dump: No such file or directory"),
+        Mapping(error: .interrupted(operation: "create", signal: SIGTERM), code: "interrupted",
                 description: "create interrupted by SIGTERM: no backup was made and its partial file was removed"),
-        Mapping(error: .interrupted(operation: "restore", signal: SIGINT), code: "interrupted", exitCode: 130,
-                httpStatus: 500,
+        Mapping(error: .interrupted(operation: "restore", signal: SIGINT), code: "interrupted",
                 description: "restore interrupted by SIGINT before COMMIT: the database was left unchanged"),
     ]
 
-    @Test("every case maps to its code, exit code, HTTP status and message", arguments: mappings)
+    @Test("every case maps to its code and message (exit codes and statuses: ExitCodeTests, HTTPStatusTests)", arguments: mappings)
     func mapping(_ m: Mapping) {
         #expect(m.error.code == m.code)
-        #expect(m.error.exitCode == m.exitCode)
-        #expect(m.error.httpStatus == m.httpStatus)
         #expect(m.error.description == m.description)
         // STYLE: one sentence, lower-case start, no trailing period.
         #expect(!m.error.description.hasSuffix("."))
@@ -92,11 +86,5 @@ struct BackupErrorTests {
         #expect(hint.hasSuffix("."))
         #expect(hint.first?.isUppercase == true)
         #expect(m.error.json["detail"] == .string(m.description + ". " + hint))
-    }
-
-    @Test("the exit codes and statuses cover the documented set")
-    func documentedSets() {
-        #expect(Set(Self.mappings.map(\.error.exitCode)) == [1, 2, 3, 4, 128 + SIGINT, 128 + SIGTERM])
-        #expect(Set(Self.mappings.map(\.error.httpStatus)) == [400, 404, 409, 422, 500, 503, 507])
     }
 }

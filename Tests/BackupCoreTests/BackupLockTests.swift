@@ -23,8 +23,6 @@ struct BackupLockTests {
             } catch let error as BackupError {
                 #expect(error.description
                     == "another operation is running: restore (pid \(getpid()), since 2026-01-29T14:30:22.500000Z)")
-                #expect(error.exitCode == 3)
-                #expect(error.httpStatus == 409)
             }
         }
     }

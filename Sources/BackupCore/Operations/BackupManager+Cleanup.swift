@@ -2,7 +2,7 @@ import Foundation
 
 extension BackupManager {
     /// Removes a backup's dump and sidecar (sidecar first, so a crash in between leaves an orphan, not a lie).
-    public func delete(_ name: String, user: String? = nil) throws {
+    public func delete(_ name: String, user: String? = nil) throws -> DeleteResult {
         let name = try BackupName.validate(name)
         let lock = try store.lock("delete", now: clock.now())
         defer { withExtendedLifetime(lock) {} }
@@ -12,6 +12,7 @@ extension BackupManager {
         for path in [sidecar, dump] where unlink(path) != 0 && errno != ENOENT { throw FileSystem.fail(path) }
         try FileSystem.fsyncPath(store.directory, directory: true)
         logger.info("backup deleted", metadata: ["filename": "\(name)", "user": "\(user ?? "-")"])
+        return DeleteResult(filename: name)
     }
 
     /// Applies retention to complete backups; orphans and damaged entries are never touched.
