@@ -85,7 +85,7 @@ private struct BenchmarkRun {
     }
 
     static func tiny() throws -> BenchmarkRun {
-        let repository = URL(fileURLWithPath: #filePath)
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let script = repository.appendingPathComponent("Benchmarks/run.sh").path
         let errors = FileManager.default.temporaryDirectory
