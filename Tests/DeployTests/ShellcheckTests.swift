@@ -18,7 +18,7 @@ struct ShellcheckTests {
     func shellcheck(script: String) throws {
         let result = try Command.run("shellcheck", ["--external-sources", Paths.deploy + "/" + script])
         #expect(result.status == 0, "\(result)")
-        #expect(result.output.isEmpty, "\(result.output)")
+        #expect(result.out.isEmpty && result.err.isEmpty, "\(result)")
     }
 
     @Test("every script is executable and runs under bash strict mode", arguments: scripts)

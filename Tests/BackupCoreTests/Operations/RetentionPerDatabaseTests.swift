@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import BackupCore
@@ -83,7 +84,7 @@ struct RetentionPerDatabaseTests {
     /// "Whatever the others do": a database's plan among others is exactly its plan alone.
     @Test("each database's plan is the plan it would get alone", arguments: [(1, 1), (1, 3), (7, 2), (30, 30)])
     func independentOfOtherDatabases(retentionDays: Int, maxCount: Int) {
-        var rng = SplitMix64(seed: UInt64(retentionDays * 1000 + maxCount))
+        var rng = SplitMix64(state: UInt64(retentionDays * 1000 + maxCount))
         for round in 0..<40 {
             let databases = Int(rng.next() % 2) == 0 ? ["p", "q"] : ["p", "q", "r"]
             let backups = (0..<Int(rng.next() % 40 + 1)).map { index in

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import BackupCore
@@ -79,7 +80,7 @@ struct RetentionTests {
         let names = ["backup_db_20251230_143022.sql.gz", "backup_db_20251230_143022_2.sql.gz",
                      "backup_db_20251230_143022_3.sql.gz", "backup_db_20251230_143022_4.sql.gz"]
         let candidates = names.map { Retention.Candidate(filename: $0, createdAt: same) }
-        var rng = SplitMix64(seed: 42)
+        var rng = SplitMix64(state: 42)
         var plans: Set<[String]> = []
         for _ in 0..<20 {
             let plan = Retention.plan(candidates.shuffled(using: &rng), retentionDays: 7, maxCount: 2, now: Self.now)
@@ -94,7 +95,7 @@ struct RetentionTests {
         "the newest backup is never deleted",
         arguments: [(1, 1), (1, 5), (7, 1), (30, 30), (36_500, 1)])
     func newestNeverDeleted(retentionDays: Int, maxCount: Int) {
-        var rng = SplitMix64(seed: UInt64(retentionDays * 100 + maxCount))
+        var rng = SplitMix64(state: UInt64(retentionDays * 100 + maxCount))
         for round in 0..<50 {
             let count = Int(rng.next() % 40) + 1
             let backups = (0..<count).map { index in

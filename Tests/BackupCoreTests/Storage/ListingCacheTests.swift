@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import BackupCore
@@ -13,7 +14,7 @@ struct ListingCacheTests {
     }
 
     static func names(_ body: [UInt8]) throws -> [String] {
-        guard case let .array(items) = try JSON.parse(body) else { throw TestFailure("the list is not an array") }
+        guard case let .array(items) = try JSON.parse(body) else { throw HarnessError.setup("the list is not an array") }
         return items.compactMap { $0["filename"]?.stringValue }
     }
 
@@ -26,7 +27,7 @@ struct ListingCacheTests {
         let meta = BackupStoreTests.metadata(name, hoursAgo: hoursAgo)
         try dir.write(name, [0x1f, 0x8b, 0, 0])
         let temp = try dir.write(".sidecar.tmp", meta.json.serialized(pretty: true))
-        guard rename(temp, dir.path + "/" + name + ".json") == 0 else { throw TestFailure("rename failed") }
+        guard rename(temp, dir.path + "/" + name + ".json") == 0 else { throw HarnessError.setup("rename failed") }
     }
 
     static func stamp(_ seconds: Int, _ nanoseconds: Int) -> timespec { timespec(tv_sec: seconds, tv_nsec: nanoseconds) }

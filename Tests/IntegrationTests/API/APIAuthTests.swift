@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// What nginx guarantees in front of the responder: HTTP basic auth on every API path and method, TLS 1.2+

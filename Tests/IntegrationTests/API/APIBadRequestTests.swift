@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Hostile and malformed requests through nginx: each gets the right 4xx with the API's JSON error shape

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Long operations against a database big enough that a backup takes seconds: the responder keeps answering

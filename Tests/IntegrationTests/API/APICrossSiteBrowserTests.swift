@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Cross-site request forgery as it really happens: a real browser that holds the operator's credentials opens a

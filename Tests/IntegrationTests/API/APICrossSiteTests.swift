@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Cross-site request forgery (issue 17): a browser sends its stored basic-auth credentials along with a form another

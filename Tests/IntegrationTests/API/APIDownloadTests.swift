@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Downloads through nginx (issue 18): single Range requests with an ETag so downloads resume, and slow clients that

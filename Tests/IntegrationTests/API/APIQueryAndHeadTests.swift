@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Query strings, HEAD and the jobs list through the real nginx, against real backups.

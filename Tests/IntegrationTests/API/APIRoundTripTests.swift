@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The API end to end: nginx (TLS, basic auth) → pgbackup-fcgi → PostgreSQL with the sample schema. Backups

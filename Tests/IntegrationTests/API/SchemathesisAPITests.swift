@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Schemathesis generates requests from docs/openapi.yaml and checks the live stack's answers against it:

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Failed and concurrent creates leave nothing half-made behind.

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Names from outside are checked before anything is touched; restore and delete need a yes.

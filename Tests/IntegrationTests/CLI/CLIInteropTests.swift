@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Our backups are plain gzip of plain SQL, usable without our tool; the seed's backups work with it.

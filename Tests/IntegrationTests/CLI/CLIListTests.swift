@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `list` is newest first, carries the full sidecar, and survives damaged sidecars.

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The password reaches PostgreSQL and nothing else: no file, no output, no command line.

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Backups restore to exactly the data they were taken from, in one transaction, large objects included.

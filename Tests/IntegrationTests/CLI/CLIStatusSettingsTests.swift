@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// status reports settings, backups and health; settings come from the environment and the env file.

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Status tells the truth: what counts as a failure, what `last_backup` is, why it is unhealthy; the scheduler's
@@ -82,7 +83,7 @@ final class StatusTruthTests {
         let tableLock = try ctx.cluster.holdTableLock("customers", in: db, seconds: 300)
         defer { tableLock.release() }
         let manual = try ctx.startPgbackup(["create", "-d", "holds the lock"], database: db)
-        #expect(FaultProc.waitUntil(timeout: 30) { (try? ctx.status(db, env: settings))?["running"] is [String: Any] })
+        #expect(Poll.until(timeout: 30) { (try? ctx.status(db, env: settings))?["running"] is [String: Any] })
         let busy = try ctx.scheduler(database: db, env: settings)
         #expect(busy.status == 3, "\(busy)")
         #expect(busy.err.contains("skipped"), "\(busy.err)")
@@ -144,7 +145,7 @@ final class StatusTruthTests {
         let run = try ctx.startPgbackup(["verify", "--all", "--json"], database: db)
         // Freeze it while it reads the newest backup, delete the others, let it go on.
         var frozen = false
-        FaultProc.waitUntil(timeout: 30, interval: 500) {
+        Poll.until(timeout: 30, interval: 500) {
             guard run.isRunning else { return true }
             let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(run.pid)/fd")) ?? []
             guard fds.contains(where: { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(run.pid)/fd/\($0)")) == bigPath })

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 extension FaultSuite {
@@ -76,7 +77,7 @@ extension FaultSuite {
             #expect(accepted.status == 202, "\(accepted)")
             let location = try #require(accepted.header("location"))
             var job: [String: Any] = [:]
-            try FaultProc.waitUntil(timeout: 60, interval: 100_000) {
+            try Poll.until(timeout: 60, interval: 100_000) {
                 job = try stack.request("GET", location, headers: spoof).json()
                 return job["state"] as? String == "succeeded" || job["state"] as? String == "failed"
             }

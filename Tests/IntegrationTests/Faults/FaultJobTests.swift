@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 extension FaultSuite {
@@ -24,7 +25,7 @@ extension FaultSuite {
 
         private func finalState(_ stack: FaultHTTPStack, _ location: String) throws -> [String: Any] {
             var job: [String: Any] = [:]
-            try FaultProc.waitUntil(timeout: 120, interval: 100_000) {
+            try Poll.until(timeout: 120, interval: 100_000) {
                 job = try stack.request("GET", location).json()
                 return job["state"] as? String == "succeeded" || job["state"] as? String == "failed"
             }
@@ -43,18 +44,18 @@ extension FaultSuite {
             defer { locker.release() }
 
             let (location, jobPID) = try startJob(stack, description: "outlives the responder")
-            #expect(FaultProc.waitUntil(timeout: 30) { !FaultProc.postgresClients("pg_dump", database: db).isEmpty },
+            #expect(Poll.until(timeout: 30) { !FaultProc.postgresClients("pg_dump", database: db).isEmpty },
                     "the job never started pg_dump")
             let killed = stack.stopResponder(signal: SIGKILL)
             #expect(killed?.signal == SIGKILL)
-            #expect(FaultProc.isAlive(jobPID), "the job must not die with the responder")
+            #expect(ProcessTable.isAlive(jobPID), "the job must not die with the responder")
 
             // While no responder runs, nginx answers with a clear error.
             let down = try stack.request("GET", location)
             #expect(down.status == 502, "\(down)")
             #expect(try down.json()["error"] as? String == "responder_unavailable")
 
-            #expect(FaultProc.waitUntil(timeout: 120, interval: 50_000) { !FaultProc.isAlive(jobPID) }, "the job never ended")
+            #expect(Poll.until(timeout: 120, interval: 50_000) { !ProcessTable.isAlive(jobPID) }, "the job never ended")
             try stack.startResponder()
             let job = try finalState(stack, location)
             #expect(job["state"] as? String == "succeeded", "\(job)")
@@ -102,10 +103,10 @@ extension FaultSuite {
             let target = Int.random(in: 1...((try FileTools.size(ctx.backupURL(older))) * 40 / 100), using: &random)
 
             let (location, jobPID) = try startJob(stack, description: "killed mid-dump")
-            let reached = FaultProc.waitUntil(timeout: 120, interval: 500) {
-                !FaultProc.isAlive(jobPID) || (ctx.partialDumpSize() ?? 0) >= target
+            let reached = Poll.until(timeout: 120, interval: 500) {
+                !ProcessTable.isAlive(jobPID) || (ctx.partialDumpSize() ?? 0) >= target
             }
-            #expect(reached && FaultProc.isAlive(jobPID), "the job ended before its file reached \(target) bytes")
+            #expect(reached && ProcessTable.isAlive(jobPID), "the job ended before its file reached \(target) bytes")
             let dumps = FaultProc.postgresClients("pg_dump", database: db)
             kill(jobPID, SIGKILL)
 
@@ -114,7 +115,7 @@ extension FaultSuite {
             let error = job["error"] as? [String: Any]
             #expect((error?["detail"] as? String)?.contains("ended before finishing") == true, "\(job)")
             for dump in dumps {
-                #expect(FaultProc.waitUntil(timeout: 20) { !FaultProc.isAlive(dump) }, "pg_dump outlived its job")
+                #expect(Poll.until(timeout: 20) { !ProcessTable.isAlive(dump) }, "pg_dump outlived its job")
             }
             FaultProc.killLeftovers("pg_dump", database: db)
             #expect(try ctx.listedNames(db) == [older])

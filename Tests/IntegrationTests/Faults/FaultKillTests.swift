@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 extension FaultSuite {
@@ -15,7 +16,7 @@ extension FaultSuite {
         /// returns the partial size at that moment, or nil when the create ended first.
         private func whenPartialReaches(_ target: Int, of run: RunningProcess, _ action: () -> Bool) -> Int? {
             var firedAt: Int?
-            FaultProc.waitUntil(timeout: 120, interval: 500) {
+            Poll.until(timeout: 120, interval: 500) {
                 guard run.isRunning else { return true }
                 guard let size = ctx.partialDumpSize(), size >= target else { return false }
                 if action() { firedAt = size }
@@ -85,7 +86,7 @@ extension FaultSuite {
                 landed += 1
                 // pg_dump loses its reader and dies of SIGPIPE; it must not keep running unsupervised.
                 if let orphanedDump {
-                    #expect(FaultProc.waitUntil(timeout: 20) { !FaultProc.isAlive(orphanedDump) },
+                    #expect(Poll.until(timeout: 20) { !ProcessTable.isAlive(orphanedDump) },
                             "pg_dump \(orphanedDump) outlived the pgbackup that started it")
                 }
                 FaultProc.killLeftovers("pg_dump", database: db)
@@ -144,7 +145,7 @@ extension FaultSuite {
                 let what = "\(victim.rawValue) killed \(delay) µs into COPY (seed \(random.seed))"
                 let run = try ctx.startPgbackup(["restore", backup, "--target-db", target, "--no-safety-backup", "--yes"],
                                                 database: source)
-                let copying = try FaultProc.waitUntil(timeout: 60, interval: 5_000) {
+                let copying = try Poll.until(timeout: 60, interval: 5_000) {
                     try !run.isRunning || restoreIsCopying(into: target)
                 }
                 #expect(copying && run.isRunning, "\(what): the restore never reached COPY")
@@ -165,7 +166,7 @@ extension FaultSuite {
                     #expect(failure?["operation"] as? String == "restore", "the failed restore must be recorded")
                 }
                 // psql's backend rolls back when its session ends; wait for that before looking.
-                #expect(try FaultProc.waitUntil(timeout: 30, interval: 20_000) { try restoreSessions(target) == 0 })
+                #expect(try Poll.until(timeout: 30, interval: 20_000) { try restoreSessions(target) == 0 })
                 DumpComparison.expectEqual(targetBefore, try ctx.cluster.normalisedDump(target), "\(what): \(target)")
                 try invariants.check(unchanged: before, what)
             }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 extension FaultSuite {
@@ -47,7 +48,7 @@ extension FaultSuite {
             let before = try invariants.check()
 
             let run = try ctx.startPgbackup(["create", "-d", "server crashes under it"], database: db)
-            let flowing = FaultProc.waitUntil(timeout: 60, interval: 1_000) {
+            let flowing = Poll.until(timeout: 60, interval: 1_000) {
                 !run.isRunning || (ctx.partialDumpSize() ?? 0) > 0
             }
             #expect(flowing && run.isRunning, "the dump never started writing")

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Watches every process's argv (`/proc/*/cmdline`) on a thread of its own while a scenario runs, looking for a
@@ -15,8 +16,8 @@ final class ArgvWatcher: @unchecked Sendable {
         needle = Data(secret.utf8)
         Thread { [self] in
             while lock.withLock({ running }) {
-                for entry in FaultProc.all() {
-                    guard let argv = FaultProc.commandLine(entry.pid) else { continue }
+                for entry in ProcessTable.all() {
+                    guard let argv = ProcessTable.commandLine(entry.pid) else { continue }
                     let found = argv.range(of: needle) != nil
                     lock.withLock {
                         seen.insert(entry.command)
@@ -135,7 +136,7 @@ extension FaultSuite {
             replies.append(accepted)
             let location = try #require(accepted.header("location"), "\(accepted)")
             var job = try stack.request("GET", location)
-            let finished = try FaultProc.waitUntil(timeout: 120, interval: 100_000) {
+            let finished = try Poll.until(timeout: 120, interval: 100_000) {
                 job = try stack.request("GET", location)
                 let state = try job.json()["state"] as? String
                 return state == "succeeded" || state == "failed"
@@ -181,7 +182,7 @@ extension FaultSuite {
             defer { stack.stop() }
             let job = try stack.request("POST", "/api/backups", json: "{}", headers: ["Prefer: respond-async"])
             #expect(job.status == 202, "\(job)")
-            FaultProc.waitUntil(timeout: 60, interval: 50_000) { FileTools.names(in: ctx.backupDir).filter { $0.hasSuffix(".json") }.count >= 2 }
+            Poll.until(timeout: 60, interval: 50_000) { FileTools.names(in: ctx.backupDir).filter { $0.hasSuffix(".json") }.count >= 2 }
             stack.stopResponder()
 
             #expect(try FileTools.permissions(ctx.backupDir) == 0o700)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// SIGTERM, SIGINT and SIGHUP (systemd's stop, Ctrl-C, a closed terminal) sent to the real binaries in the middle
@@ -16,7 +17,7 @@ final class SignalTests {
     /// Waits until `run` has a child named `command` and returns it.
     private func child(_ command: String, of run: RunningProcess) throws -> pid_t {
         var found: pid_t?
-        FaultProc.waitUntil(timeout: 30, interval: 20_000) {
+        Poll.until(timeout: 30, interval: 20_000) {
             found = FaultProc.children(of: run.pid, command: command).first
             return found != nil || !run.isRunning
         }
@@ -31,7 +32,7 @@ final class SignalTests {
     /// The pg_dump that writes the dump (not the `pg_dump --version` run before it): it starts once the partial
     /// file exists.
     private func dumpChild(of run: RunningProcess) throws -> pid_t {
-        #expect(FaultProc.waitUntil(timeout: 30) { !ctx.partialFiles().isEmpty || !run.isRunning },
+        #expect(Poll.until(timeout: 30) { !ctx.partialFiles().isEmpty || !run.isRunning },
                 "no partial file while pg_dump runs")
         return try child("pg_dump", of: run)
     }
@@ -69,7 +70,7 @@ final class SignalTests {
         let result = run.wait(timeout: .seconds(30))
         #expect(result.signal == nil && result.status == 128 + signal, "\(result)")
         #expect(result.err.contains("create interrupted by \(name)"), "\(result.err)")
-        #expect(FaultProc.waitUntil(timeout: 10) { !FaultProc.isAlive(dump) }, "pg_dump \(dump) outlived pgbackup")
+        #expect(Poll.until(timeout: 10) { !ProcessTable.isAlive(dump) }, "pg_dump \(dump) outlived pgbackup")
         #expect(ctx.partialFiles().isEmpty, "the partial dump must be removed: \(ctx.partialFiles())")
         #expect(try ctx.listedNames(db) == [good])
         try expectRecorded("create", name, database: db)
@@ -89,7 +90,7 @@ final class SignalTests {
         defer { tableLock.release() }
         let run = try ctx.startPgbackup(["restore", backup, "--no-safety-backup", "--yes"], database: source)
         let psql = try child("psql", of: run)
-        #expect(try FaultProc.waitUntil(timeout: 30, interval: 20_000) {
+        #expect(try Poll.until(timeout: 30, interval: 20_000) {
             try ctx.cluster.psql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgbackup' AND wait_event_type = 'Lock'") != "0"
         }, "the restore never reached the locked table")
         run.signal(SIGTERM)
@@ -97,9 +98,9 @@ final class SignalTests {
         #expect(result.signal == nil && result.status == 128 + SIGTERM, "\(result)")
         #expect(result.err.contains("restore interrupted by SIGTERM before COMMIT"), "\(result.err)")
         #expect(result.err.contains("left unchanged"), "\(result.err)")
-        #expect(FaultProc.waitUntil(timeout: 10) { !FaultProc.isAlive(psql) }, "psql \(psql) outlived pgbackup")
+        #expect(Poll.until(timeout: 10) { !ProcessTable.isAlive(psql) }, "psql \(psql) outlived pgbackup")
         tableLock.release()
-        #expect(try FaultProc.waitUntil(timeout: 30, interval: 20_000) {
+        #expect(try Poll.until(timeout: 30, interval: 20_000) {
             try ctx.cluster.psql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgbackup'") == "0"
         })
         DumpComparison.expectEqual(before, try ctx.cluster.normalisedDump(source), "interrupted restore")
@@ -118,7 +119,7 @@ final class SignalTests {
         chmod(stub.path, 0o755)
         let path = "\(tools.path):\(ctx.environment(database: db)["PATH"] ?? "/usr/bin:/bin")"
         let run = try ctx.startPgbackup(["create"], database: db, env: ["PATH": path])
-        #expect(FaultProc.waitUntil(timeout: 30) { !ctx.partialFiles().isEmpty || !run.isRunning })
+        #expect(Poll.until(timeout: 30) { !ctx.partialFiles().isEmpty || !run.isRunning })
         let dump = try child("sleep", of: run)
         defer { kill(dump, SIGKILL) }
         run.signal(SIGTERM)
@@ -129,7 +130,7 @@ final class SignalTests {
         let result = run.wait(timeout: .seconds(10))
         #expect(!result.timedOut && result.status == 128 + SIGINT, "\(result)")
         #expect(result.err.contains("second SIGINT"), "\(result.err)")
-        #expect(FaultProc.waitUntil(timeout: 10) { !FaultProc.isAlive(dump) }, "pg_dump \(dump) survived")
+        #expect(Poll.until(timeout: 10) { !ProcessTable.isAlive(dump) }, "pg_dump \(dump) survived")
         #expect(try ctx.status(db)["running"] is NSNull)
     }
 
@@ -143,7 +144,7 @@ final class SignalTests {
         let result = run.wait(timeout: .seconds(30))
         #expect(result.signal == nil && result.status == 128 + SIGTERM, "\(result)")
         #expect(result.err.contains("create interrupted by SIGTERM"), "\(result.err)")
-        #expect(FaultProc.waitUntil(timeout: 10) { !FaultProc.isAlive(dump) })
+        #expect(Poll.until(timeout: 10) { !ProcessTable.isAlive(dump) })
         #expect(ctx.partialFiles().isEmpty)
         #expect(ctx.dumpFiles().isEmpty)
         try expectRecorded("create", "SIGTERM", database: db)
@@ -160,11 +161,11 @@ final class SignalTests {
         #expect(reply.status == 202, "\(reply)")
         let location = try #require(reply.header("location"), "\(reply)")
         let jobPID = pid_t(try #require(JSON.int((try reply.json()["job"] as? [String: Any])?["pid"]), "\(reply)"))
-        #expect(FaultProc.waitUntil(timeout: 30) { !FaultProc.children(of: jobPID, command: "pg_dump").isEmpty })
+        #expect(Poll.until(timeout: 30) { !FaultProc.children(of: jobPID, command: "pg_dump").isEmpty })
         let dumps = FaultProc.children(of: jobPID, command: "pg_dump")
         kill(jobPID, SIGTERM)
-        #expect(FaultProc.waitUntil(timeout: 30) { !FaultProc.isAlive(jobPID) }, "the job's process did not end")
-        #expect(dumps.allSatisfy { !FaultProc.isAlive($0) }, "pg_dump outlived its job")
+        #expect(Poll.until(timeout: 30) { !ProcessTable.isAlive(jobPID) }, "the job's process did not end")
+        #expect(dumps.allSatisfy { !ProcessTable.isAlive($0) }, "pg_dump outlived its job")
         let job = try stack.request("GET", location).json()
         #expect(job["state"] as? String == "failed", "\(job)")
         let error = job["error"] as? [String: Any]

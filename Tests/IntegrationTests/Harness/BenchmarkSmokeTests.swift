@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// CI runs the benchmark once at its tiny size, only to prove that it works end to end: the script exits 0,
@@ -67,8 +68,7 @@ struct BenchmarkSmokeTests {
     }
 }
 
-/// One run of Benchmarks/run.sh with plain Foundation.Process: stdout through a pipe, stderr to a file (two
-/// pipes read one after the other could deadlock).
+/// One run of Benchmarks/run.sh, its output in files: the nginx and PostgreSQL it starts hold no pipe of ours.
 private struct BenchmarkRun {
     let status: Int32
     let stdout: String
@@ -85,46 +85,22 @@ private struct BenchmarkRun {
     }
 
     static func tiny() throws -> BenchmarkRun {
-        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let script = repository.appendingPathComponent("Benchmarks/run.sh").path
-        let errors = FileManager.default.temporaryDirectory
-            .appendingPathComponent("benchmark-smoke-\(getpid())-\(UUID().uuidString).stderr")
-        FileManager.default.createFile(atPath: errors.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: errors) }
-
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        let logs = try TemporaryDirectory(prefix: "benchmark-smoke")
+        defer { logs.remove() }
+        let script = SourceTree.root.appendingPathComponent("Benchmarks/run.sh").path
         // The binaries `swift test` just built: no release build inside a test run.
-        process.arguments = [script, "--size", "tiny", "--bin-dir", binaryDirectory()]
-        process.currentDirectoryURL = repository
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = try FileHandle(forWritingTo: errors)
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let stderr = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
-        return BenchmarkRun(status: process.terminationStatus, stdout: String(decoding: data, as: UTF8.self),
-                            stderr: stderr)
-    }
-
-    /// PGBACKUP_BIN_DIR, else the directory of the running test executable (where SwiftPM puts the products).
-    static func binaryDirectory() -> String {
-        if let directory = ProcessInfo.processInfo.environment["PGBACKUP_BIN_DIR"], !directory.isEmpty {
-            return directory
-        }
-        return URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().path
+        let process = try LoggedProcess(
+            "/bin/bash", [script, "--size", "tiny", "--bin-dir", Binaries.directory.path], in: logs.url, name: "run")
+        let result = process.finish(timeout: 600)
+        return BenchmarkRun(status: result.status, stdout: result.out, stderr: result.err)
     }
 
     /// Command lines of live processes that mention `path` (the benchmark's nginx, PostgreSQL, responder).
     static func processes(mentioning path: String) -> [String] {
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return entries.filter { Int32($0) != nil }.compactMap { pid -> String? in
-            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return nil }
+        ProcessTable.all().compactMap { entry -> String? in
+            guard let data = ProcessTable.commandLine(entry.pid) else { return nil }
             let command = String(decoding: data.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self)
-            return command.contains(path) ? "\(pid): \(command)" : nil
+            return command.contains(path) ? "\(entry.pid): \(command)" : nil
         }
     }
 }

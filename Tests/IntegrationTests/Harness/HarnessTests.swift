@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The harness is code too: these prove it does what the CLI tests rely on.

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The real `pgbackup-scheduler` binary against a real PostgreSQL: disabled, first run, not due, due again,

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 // HTTP through an NginxStack, with curl, and the assertion every API error answer must pass.
@@ -8,11 +9,11 @@ final class PendingRequest: @unchecked Sendable {
     let label: String
     let method: String
     let process: RunningProcess
-    let work: TempDirectory
+    let work: TemporaryDirectory
     let bodyFile: URL
     let timeout: Int
 
-    init(label: String, method: String, process: RunningProcess, work: TempDirectory, bodyFile: URL, timeout: Int) {
+    init(label: String, method: String, process: RunningProcess, work: TemporaryDirectory, bodyFile: URL, timeout: Int) {
         self.label = label
         self.method = method
         self.process = process
@@ -75,7 +76,7 @@ extension NginxStack {
     func startRequest(_ method: String, _ path: String, body: Data? = nil, contentType: String? = "application/json",
                       headers: [String] = [], credentials: Credentials = .valid, saveBodyTo file: URL? = nil,
                       timeout: Int = 600) throws -> PendingRequest {
-        let work = try TempDirectory(prefix: "curl")
+        let work = try TemporaryDirectory(prefix: "curl")
         let bodyFile = file ?? work.appending("body")
         var arguments = ["-sS", "-k", "--path-as-is", "--max-time", String(timeout), "-D", "-", "-o", bodyFile.path]
         arguments += method == "HEAD" ? ["--head"] : ["-X", method]

@@ -2,24 +2,24 @@ import Foundation
 
 /// A throwaway PostgreSQL cluster in a temp directory, reachable only through a private unix-socket
 /// directory. `postgres` connects with trust; the role `pwuser` must give a SCRAM password.
-final class PostgresCluster: @unchecked Sendable {
-    static let passwordUser = "pwuser"
+package final class PostgresCluster: @unchecked Sendable {
+    package static let passwordUser = "pwuser"
 
-    let root: TempDirectory
-    let dataDir: URL
-    let socketDir: URL
-    let logFile: URL
+    package let root: TemporaryDirectory
+    package let dataDir: URL
+    package let socketDir: URL
+    package let logFile: URL
     /// Only names the socket file (`.s.PGSQL.<port>`) in our private directory, so it cannot clash
     /// with another cluster's; no TCP port is ever opened (`listen_addresses=''`).
-    let port: Int
+    package let port: Int
     /// The SCRAM password of `pwuser`; contains `:` and `\` so pgpass escaping is exercised.
-    let password: String
+    package let password: String
     private let runAsPostgres = geteuid() == 0
     private let psqlPath: String
     private let pgDumpPath: String
 
     private init() throws {
-        root = try TempDirectory(prefix: "cluster")
+        root = try TemporaryDirectory(prefix: "cluster")
         dataDir = root.appending("data")
         socketDir = root.appending("sock")
         logFile = root.appending("postgres.log")
@@ -31,7 +31,7 @@ final class PostgresCluster: @unchecked Sendable {
     }
 
     /// initdb + start; about a second or two.
-    static func start() throws -> PostgresCluster {
+    package static func start() throws -> PostgresCluster {
         let cluster = try PostgresCluster()
         do {
             try cluster.initialise()
@@ -66,21 +66,21 @@ final class PostgresCluster: @unchecked Sendable {
         "-k \(socketDir.path) -p \(port) -c listen_addresses='' -c fsync=off -c password_encryption=scram-sha-256"
     }
 
-    func start() throws {
+    package func start() throws {
         try owner("pg_ctl", ["-D", dataDir.path, "-l", logFile.path, "-o", serverOptions, "-w", "-t", "60", "start"])
     }
 
     /// Stops the server at once (no checkpoint), like a crash.
-    func stopImmediately() throws {
+    package func stopImmediately() throws {
         try owner("pg_ctl", ["-D", dataDir.path, "-m", "immediate", "-w", "stop"])
     }
 
-    func restart() throws {
+    package func restart() throws {
         try owner("pg_ctl", ["-D", dataDir.path, "-l", logFile.path, "-o", serverOptions, "-m", "fast", "-w", "-t", "60", "restart"])
     }
 
     /// Stops the server (if running) and removes every file of the cluster.
-    func destroy() {
+    package func destroy() {
         if FileManager.default.fileExists(atPath: dataDir.appendingPathComponent("postmaster.pid").path) {
             _ = try? owner("pg_ctl", ["-D", dataDir.path, "-m", "immediate", "-w", "stop"])
         }
@@ -108,7 +108,7 @@ final class PostgresCluster: @unchecked Sendable {
     // MARK: - Talking to the server
 
     /// The connection settings pgbackup reads, for `database`.
-    func environment(database: String, user: String = "postgres") -> [String: String] {
+    package func environment(database: String, user: String = "postgres") -> [String: String] {
         [
             "POSTGRES_HOST": socketDir.path,
             "POSTGRES_PORT": String(port),
@@ -126,7 +126,7 @@ final class PostgresCluster: @unchecked Sendable {
     }
 
     /// Runs `sql` through `psql -X -At -v ON_ERROR_STOP=1` and returns the result, failures included.
-    func psqlResult(_ sql: String, database: String = "postgres", timeout: Duration = .seconds(300)) throws -> ProcessResult {
+    package func psqlResult(_ sql: String, database: String = "postgres", timeout: Duration = .seconds(300)) throws -> ProcessResult {
         try ProcessRunner.run(
             psqlPath, ["-X", "-At", "-q", "-v", "ON_ERROR_STOP=1", "-d", database, "-f", "-"],
             environment: libpqEnvironment(), stdin: Data(sql.utf8), timeout: timeout)
@@ -134,14 +134,14 @@ final class PostgresCluster: @unchecked Sendable {
 
     /// Runs `sql` and returns its trimmed stdout; a failing statement throws.
     @discardableResult
-    func psql(_ sql: String, database: String = "postgres") throws -> String {
+    package func psql(_ sql: String, database: String = "postgres") throws -> String {
         let result = try psqlResult(sql, database: database)
         guard result.status == 0, !result.timedOut else { throw HarnessError.commandFailed("psql on \(database)", result) }
         return result.out.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// Feeds a whole SQL script (e.g. a decompressed dump) to psql on `database`.
-    func psqlScript(_ script: Data, database: String) throws -> ProcessResult {
+    package func psqlScript(_ script: Data, database: String) throws -> ProcessResult {
         try ProcessRunner.run(
             psqlPath, ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", database, "-f", "-"],
             environment: libpqEnvironment(), stdin: script, timeout: .seconds(300))
@@ -150,7 +150,7 @@ final class PostgresCluster: @unchecked Sendable {
     /// Starts a psql session that holds an ACCESS EXCLUSIVE lock on `table` for up to `seconds`, and returns
     /// once the lock is granted. A pg_dump started meanwhile waits for it: a dump that reliably takes that
     /// long, or until `release()`.
-    func holdTableLock(_ table: String, in database: String, seconds: Int) throws -> TableLock {
+    package func holdTableLock(_ table: String, in database: String, seconds: Int) throws -> TableLock {
         let marker = "holdlock_\(UUID().uuidString.prefix(8))"
         let sql = "SET application_name = '\(marker)'; BEGIN; LOCK TABLE \(table) IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(\(seconds)); COMMIT;"
         let session = try RunningProcess(
@@ -173,47 +173,20 @@ final class PostgresCluster: @unchecked Sendable {
         throw HarnessError.setup("the lock on \(table) was not granted within 30 s")
     }
 
-    func createDatabase(_ name: String) throws {
+    package func createDatabase(_ name: String) throws {
         try psql("CREATE DATABASE \"\(name)\" TEMPLATE template0 ENCODING 'UTF8'")
     }
 
-    func dropDatabase(_ name: String) throws {
+    package func dropDatabase(_ name: String) throws {
         try psql("DROP DATABASE IF EXISTS \"\(name)\" WITH (FORCE)")
     }
 
     /// `pg_dump --no-owner --no-acl` of `database` (plus `extraArguments`), raw.
-    func dump(_ database: String, extraArguments: [String] = []) throws -> String {
+    package func dump(_ database: String, extraArguments: [String] = []) throws -> String {
         let result = try ProcessRunner.run(
             pgDumpPath, ["--no-owner", "--no-acl"] + extraArguments + ["-d", database], environment: libpqEnvironment(),
             timeout: .seconds(300))
         guard result.status == 0 else { throw HarnessError.commandFailed("pg_dump \(database)", result) }
         return result.out
-    }
-
-    /// The dump with what legitimately differs between two dumps of equal data removed.
-    func normalisedDump(_ database: String) throws -> String {
-        DumpComparison.normalise(try dump(database))
-    }
-}
-
-/// A table lock held by a psql session of the harness.
-final class TableLock: @unchecked Sendable {
-    private let cluster: PostgresCluster
-    private let session: RunningProcess
-    private let applicationName: String
-
-    init(cluster: PostgresCluster, session: RunningProcess, applicationName: String) {
-        self.cluster = cluster
-        self.session = session
-        self.applicationName = applicationName
-    }
-
-    /// Ends the session's backend (which releases the lock at once) and reaps psql. Safe to call twice.
-    func release() {
-        if session.isRunning {
-            _ = try? cluster.psql(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '\(applicationName)'")
-        }
-        _ = session.wait(timeout: .seconds(10))
     }
 }
