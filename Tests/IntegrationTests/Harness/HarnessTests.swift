@@ -71,6 +71,53 @@ struct ProcessRunnerTests {
     }
 }
 
+@Suite("Harness: logged process, spawning and temp directories")
+struct LoggedProcessTests {
+    @Test func aDaemonLeftBehindHoldsNoDescriptorOfOurs() throws {
+        let scratch = try TemporaryDirectory(prefix: "harness")
+        // The sleeper outlives sh with sh's stdout and stderr: the result must not wait for it.
+        let child = try LoggedProcess("/bin/sh", ["-c", "sleep 30 & echo $!"], environment: RunningProcess.baseEnvironment(),
+                                      in: scratch.url, name: "daemon")
+        let start = Date()
+        let result = try child.result(timeout: 10)
+        #expect(Date().timeIntervalSince(start) < 5)
+        #expect(result.status == 0, "\(result)")
+        let sleeper = try #require(pid_t(result.out.trimmingCharacters(in: .whitespacesAndNewlines)), "\(result)")
+        #expect(ProcessTable.isAlive(sleeper))
+        kill(sleeper, SIGKILL)
+        #expect(Poll.until(timeout: 10) { !ProcessTable.isAlive(sleeper) })
+    }
+
+    @Test func childrenStartWithNoSignalIgnoredOrBlocked() throws {
+        // The test process ignores SIGPIPE (RunningProcess sets it); a child must not inherit that.
+        _ = try ProcessRunner.run("/bin/true", [])
+        let result = try ProcessRunner.run("/bin/grep", ["-E", "^Sig(Ign|Blk):", "/proc/self/status"])
+        let masks = Dictionary(uniqueKeysWithValues: result.out.split(separator: "\n").compactMap { line -> (String, UInt64)? in
+            let parts = line.split(separator: "\t")
+            guard parts.count == 2, let mask = UInt64(parts[1], radix: 16) else { return nil }
+            return (String(parts[0]), mask)
+        })
+        // Signals 1 to 31 (bits 0 to 30); glibc keeps 32 and 33 for itself and no spawn can reset them.
+        let standard: UInt64 = (1 << 31) - 1
+        #expect(masks["SigBlk:"].map { $0 & standard } == 0, "\(result)")
+        #expect(masks["SigIgn:"].map { $0 & standard } == 0, "\(result)")
+    }
+
+    @Test func aTemporaryDirectoryGoesAwayWithItsLastReference() throws {
+        var directory: TemporaryDirectory? = try TemporaryDirectory(prefix: "harness", mode: 0o711)
+        let path = try #require(directory?.path)
+        try directory?.write("file", "text")
+        #expect(try FileTools.permissions(URL(fileURLWithPath: path)) == 0o711)
+        #expect(FileManager.default.fileExists(atPath: path + "/file"))
+        directory = nil
+        #expect(!FileManager.default.fileExists(atPath: path))
+    }
+
+    @Test func aFreeLoopbackPortHasNoListener() throws {
+        #expect(!LoopbackPort.isListening(try LoopbackPort.free()))
+    }
+}
+
 @Suite("Harness: PostgreSQL cluster and dump comparison", .serialized, .postgresCluster)
 struct ClusterHarnessTests {
     let cluster: PostgresCluster

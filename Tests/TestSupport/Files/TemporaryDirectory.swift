@@ -2,7 +2,7 @@ import Foundation
 
 /// A fresh private directory `/tmp/pgbackup-PREFIX-XXXXXX` (short on purpose: unix socket paths are limited to
 /// 107 bytes), removed by `remove()` or, at the latest, when the last reference to it goes away.
-package final class TemporaryDirectory: @unchecked Sendable {
+package final class TemporaryDirectory: Sendable {
     package let url: URL
     package var path: String { url.path }
 
