@@ -13,6 +13,8 @@ export LC_ALL=C
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$BENCH_DIR/.." && pwd)
 source "$BENCH_DIR/lib/common.sh"
+# shellcheck source=../deploy/lib/throwaway-postgres.sh
+source "$REPO/deploy/lib/throwaway-postgres.sh"
 source "$BENCH_DIR/lib/cluster.sh"
 source "$BENCH_DIR/lib/dumps.sh"
 source "$BENCH_DIR/lib/api.sh"
