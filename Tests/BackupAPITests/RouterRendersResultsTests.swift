@@ -1,6 +1,7 @@
 import BackupAPI
 import BackupCore
 import Foundation
+import TestSupport
 import Testing
 
 /// The router assembles no reply of its own: each answer's body is the JSON of the result the operation returned,
@@ -52,7 +53,7 @@ struct RouterRendersResultsTests {
         #expect(response.status == 202)
         let json = try response.jsonBody
         let id = try #require(json["job"]?["id"]?.stringValue)
-        guard case let .object(fields) = json else { throw FixtureError("not an object: \(json.serialized())") }
+        guard case let .object(fields) = json else { throw HarnessError.setup("not an object: \(json.serialized())") }
         #expect(fields.map(\.0) == ["success", "message", "job"])
         #expect(json["message"] == .string("create started"))
         #expect(response.header("Location") == "/api/backups/jobs/\(id)")
