@@ -5,9 +5,11 @@ set -euo pipefail
 
 packages=(
     libfcgi-dev zlib1g-dev pkg-config            # C libraries pgbackup links
+    libdeflate-dev libzstd-dev                   # gzip encoding and the zstd codec
     postgresql-15 postgresql-client-15           # pg_dump/psql, and a server for tests and the quick start
     nginx-light openssl apache2-utils            # TLS + basic auth in front of the responder
     spawn-fcgi curl wrk pigz time procps psmisc  # tests and benchmark
+    zstd python3                                 # the codec tests and the benchmark check our output with them
     shellcheck systemd util-linux
     libfcgi-bin                                  # cgi-fcgi: tests talk FastCGI to the responder without nginx
     chromium chromium-driver python3-selenium    # the cross-site request test drives a headless browser
