@@ -6,11 +6,8 @@ extension BackupManager {
         let name = try BackupName.validate(name)
         let lock = try store.lock("delete", now: clock.now())
         defer { withExtendedLifetime(lock) {} }
-        let dump = store.dumpPath(name)
-        let sidecar = store.sidecarPath(name)
-        guard FileSystem.exists(dump) || FileSystem.exists(sidecar) else { throw BackupError.notFound(name) }
-        for path in [sidecar, dump] where unlink(path) != 0 && errno != ENOENT { throw FileSystem.fail(path) }
-        try FileSystem.fsyncPath(store.directory, directory: true)
+        guard store.hasDump(name) || store.hasSidecar(name) else { throw BackupError.notFound(name) }
+        try store.remove([name])
         logger.info("backup deleted", metadata: ["filename": "\(name)", "user": "\(user ?? "-")"])
         return DeleteResult(filename: name)
     }
@@ -30,14 +27,7 @@ extension BackupManager {
         let plan = Retention.plan(
             backups.map { .init(filename: $0.filename, createdAt: $0.createdAt, database: $0.retentionDatabase) },
             retentionDays: configuration.retentionDays, maxCount: configuration.maxCount, now: clock.now())
-        if !dryRun {
-            for name in plan.delete {
-                for path in [store.sidecarPath(name), store.dumpPath(name)] where unlink(path) != 0 && errno != ENOENT {
-                    throw FileSystem.fail(path)
-                }
-            }
-            if !plan.delete.isEmpty { try FileSystem.fsyncPath(store.directory, directory: true) }
-        }
+        if !dryRun { try store.remove(plan.delete) }
         return CleanupResult(deleted: plan.delete, kept: plan.keep, databases: plan.databases, dryRun: dryRun)
     }
 }

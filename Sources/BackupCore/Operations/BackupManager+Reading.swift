@@ -11,7 +11,7 @@ extension BackupManager {
     /// Reads the backup end to end and checks it; throws `verificationFailed` saying what failed.
     public func verify(_ name: String, progress: ProgressHandler? = nil) throws -> VerificationReport {
         let metadata = try info(name)
-        let report = try BackupReader(store: store).read(metadata, progress: progress)
+        let report = try BackupReader(storage: store, codec: codec).read(metadata, progress: progress)
         if let reason = BackupDating.nameMismatch(filename: metadata.filename, createdAt: metadata.createdAt) {
             throw BackupError.verificationFailed(name: metadata.filename, reason: reason)
         }
@@ -21,23 +21,15 @@ extension BackupManager {
     /// True when `name`'s dump or sidecar is no longer there: deleted since it was listed.
     public func wasRemoved(_ name: String) -> Bool {
         guard BackupName.isValid(name) else { return false }
-        return !FileSystem.exists(store.sidecarPath(name)) || !FileSystem.exists(store.dumpPath(name))
+        return !store.hasSidecar(name) || !store.hasDump(name)
     }
 
     /// Opens a complete backup for streaming out: the descriptor (caller closes it) and its size.
     public func openForDownload(_ name: String) throws -> (fd: Int32, size: Int64, metadata: BackupMetadata) {
         let metadata = try info(name)
-        let path = store.dumpPath(metadata.filename)
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-        guard fd >= 0 else { throw FileSystem.fail(path) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else {
-            close(fd)
-            throw FileSystem.fail(path)
-        }
-        return (fd, Int64(info.st_size), metadata)
+        let dump = try store.openDump(metadata.filename)
+        return (dump.source.takeDescriptor(), dump.size, metadata)
     }
-
 
     public func status() throws -> BackupStatus {
         BackupStatus(configuration: configuration, summary: try ListingCache(store: store).summary(),

@@ -16,8 +16,8 @@ extension BackupManager {
             let metadata = try store.metadata(name)
             let target = try restoreTarget(for: metadata, explicit: targetDatabase)
             logger.info("restoring backup", metadata: ["filename": "\(name)", "target": "\(target)", "user": "\(user ?? "-")"])
-            let header = DumpHeader.read(path: store.dumpPath(name))
-            _ = try BackupReader(store: store).read(metadata)
+            let header = DumpHeader.read(name, from: store, codec: codec)
+            _ = try BackupReader(storage: store, codec: codec).read(metadata)
             let server = try tools.serverVersion(database: target)
             try checkDumpVersion(metadata, header: header, target: target, server: server)
             var safety: BackupMetadata?
@@ -36,8 +36,8 @@ extension BackupManager {
                     "target": "\(target)", "sessions": "\(ended.map(\.summary).joined(separator: "; "))"])
                 terminated = ended
             }
-            try RestoreOperation(store: store, tools: tools).run(metadata, into: target, serverVersion: server.number,
-                                                                 progress: progress)
+            try RestoreOperation(storage: store, tools: tools, codec: codec)
+                .run(metadata, into: target, serverVersion: server.number, progress: progress)
             var result = RestoreResult(filename: name, targetDatabase: target, safetyBackup: safety,
                                        durationSeconds: Date().timeIntervalSince(started))
             result.terminatedSessions = terminated

@@ -1,13 +1,15 @@
-import CSystem
-import Crypto
 import Foundation
 
-/// Makes one backup: pg_dump's stdout streams through the parallel gzip encoder and SHA-256 into a partial file;
-/// only a dump that pg_dump finished (exit 0 and its trailer) is fsynced, renamed into place and committed by
-/// writing its sidecar. Nothing is buffered whole and nothing uncompressed touches the disk.
+/// Makes one backup. pg_dump's plain SQL streams through a pipeline of stages into a new dump in the store:
+///
+///     pg_dump stdout → dump trailer → progress → codec encoder → SHA-256 → byte count → new dump (.partial/)
+///
+/// Only a dump that pg_dump finished (exit 0 and its trailer) is committed: made durable, put in place and given
+/// its sidecar. Nothing is buffered whole and nothing uncompressed touches the disk.
 struct CreateOperation {
     let store: BackupStore
     let tools: PostgresTools
+    let codec: Codec
     let compressionLevel: Int
     let clock: TimeSource
 
@@ -15,25 +17,65 @@ struct CreateOperation {
     func run(database: String, description: String, kind: BackupKind, progress: ProgressHandler?) throws -> BackupMetadata {
         let started = clock.now()
         let startInstant = Date()
+        let versions = try checkVersions(database: database)
+        try checkFreeSpace(database: database)
+        let dump = try store.newDump(BackupName.make(database: database, at: started, taken: store.isTaken))
+        defer { dump.discard() }
+        let pipeline = try Pipeline(codec: codec, level: compressionLevel, progress: progress, into: dump)
+        try runDump(of: database, into: pipeline)
+        return try dump.commit {
+            BackupMetadata(
+                filename: dump.name, createdAt: started, database: database, sizeBytes: pipeline.size.count,
+                description: description, compressed: true, sha256: pipeline.sha256.hexDigest,
+                uncompressedBytes: pipeline.trailer.byteCount, durationSeconds: Date().timeIntervalSince(startInstant),
+                kind: kind, pgDumpVersion: versions.pgDump, serverVersion: versions.server, formatVersion: 1)
+        }
+    }
+
+    /// The stages of one create, kept by name for what the sidecar records.
+    struct Pipeline {
+        let trailer: DumpTrailerStage
+        let progress: ProgressStage
+        let sha256: SHA256Stage
+        let size: ByteCountStage
+
+        /// Where pg_dump's output goes in.
+        var head: ByteStage { trailer }
+
+        init(codec: Codec, level: Int, progress handler: ProgressHandler?, into dump: ByteStage) throws {
+            size = ByteCountStage(next: dump)
+            sha256 = SHA256Stage(next: size)
+            // Compression is most of a backup's CPU; at nice +10 it still gets every idle cycle but yields to the
+            // API, the database's own clients and anything else the operator runs meanwhile.
+            let encoder = try codec.encoder(level: level, niceIncrement: 10, next: sha256)
+            progress = ProgressStage(phase: "dump", handler: handler, next: encoder)
+            trailer = DumpTrailerStage(next: progress)
+        }
+    }
+
+    /// pg_dump must be of the server's major version or newer, or its dump could be incomplete.
+    private func checkVersions(database: String) throws -> (pgDump: String, server: String) {
         let dumpVersion = try tools.pgDumpVersion()
         let server = try tools.serverVersion(database: database)
         guard dumpVersion.number / 10_000 >= server.number / 10_000 else {
             throw BackupError.versionMismatch(pgDump: dumpVersion.text, server: server.text)
         }
-        try checkFreeSpace(database: database)
+        return (dumpVersion.text, server.text)
+    }
 
-        let name = BackupName.make(database: database, at: started, taken: store.isTaken)
-        let partial = "\(store.partialDirectory)/\(name)"
-        let fd = open(partial, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else { throw FileSystem.fail(partial) }
-        var fileOpen = true
-        var committed = false
-        defer {
-            if fileOpen { close(fd) }
-            if !committed { unlink(partial) }
-        }
+    /// Refuses when free space is clearly too small: less than 1.2 × the size of the newest backup of the same
+    /// database (another database's backup says nothing about how big this one will be).
+    private func checkFreeSpace(database: String) throws {
+        guard let newest = try? store.listing().backups.first(where: { $0.isBackup(of: database) }),
+              let free = store.freeBytes
+        else { return }
+        let needed = Int64(Double(newest.sizeBytes) * 1.2)
+        if free < needed { throw BackupError.insufficientSpace(needed: needed, available: free) }
+    }
 
-        let child = try ChildProcess(tools.dumpCommand(database: database), stdout: .pipe)
+    /// Pumps pg_dump's output through the pipeline; succeeds only when pg_dump exited 0 and its dump is complete.
+    private func runDump(of database: String, into pipeline: Pipeline) throws {
+        let child = try BackupError.mapping { try ChildProcess(tools.dumpCommand(database: database), stdout: .pipe) }
         var childDone = false
         defer {
             if !childDone {
@@ -42,111 +84,28 @@ struct CreateOperation {
                 child.wait()
             }
         }
-
-        var hasher = SHA256()
-        var writeError: BackupError?
-        var writeback = Writeback(fd: fd)
-        // Compression is most of a backup's CPU; at nice +10 it still gets every idle cycle but yields to the
-        // API, the database's own clients and anything else the operator runs meanwhile.
-        let encoder = try ParallelGzipWriter(level: compressionLevel, niceIncrement: 10) { chunk in
-            do {
-                try FileSystem.writeAll(fd, chunk, path: partial)
-            } catch let error as BackupError {
-                writeError = error
-                throw error
-            }
-            hasher.update(bufferPointer: chunk)
-            writeback.wrote(chunk.count)
-        }
-        var trailer = DumpTrailer()
-        var throttle = ProgressThrottle(phase: "dump", handler: progress)
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        guard let source = child.stdout else { throw BackupError.dumpFailed("no pipe from pg_dump") }
-        // A deeper pipe lets pg_dump (and its server backend) run ahead while this thread hands blocks out or
-        // writes; best effort, the default 64 KiB only costs some overlap.
-        _ = fcntl(source, PGB_F_SETPIPE_SZ, 1 << 20)
+        guard let stdout = child.stdout else { throw BackupError.dumpFailed("no pipe from pg_dump") }
+        ChildProcess.enlargePipe(stdout)
         do {
-            while true {
-                let count = buffer.withUnsafeMutableBytes { read(source, $0.baseAddress, $0.count) }
-                if count < 0 {
-                    if errno == EINTR { continue }
-                    throw FileSystem.fail("pg_dump output")
-                }
-                if count == 0 { break }
-                try buffer.withUnsafeBytes { raw in
-                    let slice = UnsafeRawBufferPointer(rebasing: raw[0..<count])
-                    trailer.consume(slice)
-                    try encoder.write(slice)
-                }
-                throttle.report(trailer.byteCount)
-            }
-            try encoder.finish()
+            try DescriptorSource(fd: stdout, name: "pg_dump output", closesDescriptor: false).pump(into: pipeline.head)
         } catch {
-            throw writeError ?? (error as? BackupError) ?? BackupError.dumpFailed("\(error)")
+            throw (error as? BackupError) ?? BackupError.dumpFailed("\(error)")
         }
         child.closeStdout()
         let status = child.wait()
         childDone = true
-        throttle.report(trailer.byteCount, force: true)
-        let stderr = tools.redact(child.stderrText().trimmingCharacters(in: .whitespacesAndNewlines))
-        guard status == 0 else {
-            var message = stderr.isEmpty ? "pg_dump \(ChildProcess.describe(status))" : stderr
-            if stderr.contains("LOCK TABLE") && stderr.contains("timeout") {
-                message += " (a table stayed locked longer than BACKUP_LOCK_WAIT_TIMEOUT=\(tools.lockWaitTimeoutSeconds)s)"
-            }
-            throw BackupError.dumpFailed(message)
-        }
-        if let problem = trailer.problem { throw BackupError.dumpFailed(problem) }
-
-        guard fsync(fd) == 0 else { throw FileSystem.fail(partial) }
-        close(fd)
-        fileOpen = false
-        let final = store.dumpPath(name)
-        guard rename(partial, final) == 0 else { throw FileSystem.fail(final) }
-        committed = true
-        do {
-            try FileSystem.fsyncPath(store.directory, directory: true)
-            let metadata = BackupMetadata(
-                filename: name, createdAt: started, database: database, sizeBytes: encoder.compressedBytes,
-                description: description, compressed: true,
-                sha256: hasher.finalize().map { String(format: "%02x", $0) }.joined(),
-                uncompressedBytes: trailer.byteCount, durationSeconds: Date().timeIntervalSince(startInstant),
-                kind: kind, pgDumpVersion: dumpVersion.text, serverVersion: server.text, formatVersion: 1)
-            try FileSystem.writeAtomically(Array(metadata.json.serialized(pretty: true).utf8),
-                                           to: store.sidecarPath(name), tempDirectory: store.partialDirectory)
-            return metadata
-        } catch {
-            // Without its sidecar the dump is not a backup; do not leave it behind as an orphan we made.
-            unlink(final)
-            throw error
-        }
+        pipeline.progress.reportNow()
+        guard status == 0 else { throw dumpFailure(status: status, stderr: child.stderrText()) }
+        if let problem = pipeline.trailer.problem { throw BackupError.dumpFailed(problem) }
     }
 
-    /// Starts the kernel writing the backup out every few MiB while the dump is still running, so the fsync
-    /// that commits it does not wait for ~100 MB of dirty pages at the end (measured: 0.2 s of a 10 s create).
-    private struct Writeback {
-        let fd: Int32
-        private var written: Int64 = 0
-        private var started: Int64 = 0
-        private static let step: Int64 = 8 << 20
-
-        init(fd: Int32) { self.fd = fd }
-
-        mutating func wrote(_ count: Int) {
-            written += Int64(count)
-            guard written - started >= Writeback.step else { return }
-            _ = sync_file_range(fd, started, written - started, UInt32(PGB_SYNC_FILE_RANGE_WRITE))
-            started = written
+    /// pg_dump's own message; a lock wait that timed out also names the setting that bounds it.
+    private func dumpFailure(status: Int32, stderr: String) -> BackupError {
+        let stderr = tools.redact(stderr.trimmingCharacters(in: .whitespacesAndNewlines))
+        var message = stderr.isEmpty ? "pg_dump \(ChildProcess.describe(status))" : stderr
+        if stderr.contains("LOCK TABLE") && stderr.contains("timeout") {
+            message += " (a table stayed locked longer than BACKUP_LOCK_WAIT_TIMEOUT=\(tools.lockWaitTimeoutSeconds)s)"
         }
-    }
-
-    /// Refuses when free space is clearly too small: less than 1.2 × the size of the newest backup of the same
-    /// database (another database's backup says nothing about how big this one will be).
-    private func checkFreeSpace(database: String) throws {
-        guard let newest = try? store.listing().backups.first(where: { $0.isBackup(of: database) }),
-              let free = FileSystem.freeBytes(store.directory)
-        else { return }
-        let needed = Int64(Double(newest.sizeBytes) * 1.2)
-        if free < needed { throw BackupError.insufficientSpace(needed: needed, available: free) }
+        return BackupError.dumpFailed(message)
     }
 }

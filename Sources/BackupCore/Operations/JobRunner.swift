@@ -15,25 +15,18 @@ public struct JobRunner: Sendable {
 
     private var store: BackupStore { manager.store }
 
-    private func path(_ id: String) -> String { "\(store.jobsDirectory)/\(id).json" }
-    private func pidPath(_ id: String) -> String { "\(store.jobsDirectory)/\(id).pid" }
-
     func save(_ job: Job) throws {
-        try FileSystem.makeDirectory(store.jobsDirectory)
-        try FileSystem.writeAtomically(Array(job.json.serialized(pretty: true).utf8), to: path(job.id),
-                                       tempDirectory: store.jobsDirectory)
+        try store.saveJob(Array(job.json.serialized(pretty: true).utf8), id: job.id)
     }
 
     /// Reads a job; a job whose process died without finishing is reported as failed.
     public func read(_ id: String) throws -> Job {
         guard Job.isValidID(id) else { throw BackupError.invalidInput("invalid job id '\(id.prefix(40))': a job id is 32 lower-case hex digits") }
-        guard let bytes = try FileSystem.readSmallFile(path(id)) else { throw BackupError.jobNotFound(id) }
+        guard let bytes = try store.readJob(id) else { throw BackupError.jobNotFound(id) }
         guard let json = try? JSON.parse(bytes), var job = Job.parse(json) else {
-            throw BackupError.io(path: path(id), message: "the job file is damaged")
+            throw BackupError.io(path: store.jobPath(id), message: "the job file is damaged")
         }
-        if job.pid == nil, let text = try? FileSystem.readSmallFile(pidPath(id)) {
-            job.pid = Int32(String(decoding: text, as: UTF8.self))
-        }
+        if job.pid == nil, let pid = store.readJobPID(id) { job.pid = pid }
         if job.state == .running || job.state == .queued, let pid = job.pid, kill(pid, 0) != 0, errno == ESRCH {
             job.state = .failed
             job.error = BackupError.io(path: "job \(id)", message: "the job's process ended before finishing").json
@@ -56,11 +49,11 @@ public struct JobRunner: Sendable {
         try save(job)
         let command = Command(executable: executable, arguments: extraArguments + ["--run-job", id],
                               environment: ProcessInfo.processInfo.environment)
-        let child = try ChildProcess(command, newSession: true)
+        let child = try BackupError.mapping { try ChildProcess(command, newSession: true) }
         job.pid = child.pid
         // The child owns the job file from now on; its pid goes beside it so a job whose process died before
         // writing anything is still reported as failed.
-        try? FileSystem.writeAtomically(Array(String(child.pid).utf8), to: pidPath(id), tempDirectory: store.jobsDirectory)
+        store.saveJobPID(child.pid, id: id)
         // Reap it without blocking this thread, so no zombie is left while the responder lives.
         Thread.detachNewThread { child.wait() }
         return StartedJob(job: try waitUntilStarted(job))
@@ -73,8 +66,7 @@ public struct JobRunner: Sendable {
             }
             if let current = try? read(job.id), current.state == .succeeded || current.state == .failed {
                 if current.state == .failed, current.error?["error"]?.stringValue == "operation_in_progress" {
-                    unlink(path(job.id))
-                    unlink(pidPath(job.id))
+                    store.removeJob(job.id)
                     throw BackupError.operationInProgress(store.lockHolder)
                 }
                 return current
@@ -87,26 +79,18 @@ public struct JobRunner: Sendable {
     /// The jobs still on record (finished ones are kept for 7 days), newest first, at most `limit`. A job file
     /// that cannot be read is left out rather than failing the whole list.
     public func recent(limit: Int = 100) throws -> JobList {
-        guard let names = try? FileSystem.list(store.jobsDirectory) else { return JobList(jobs: []) }
-        let jobs = names.compactMap { name -> Job? in
-            guard name.hasSuffix(".json") else { return nil }
-            let id = String(name.dropLast(5))
-            return Job.isValidID(id) ? try? read(id) : nil
-        }
+        let jobs = store.jobIDs().compactMap { id -> Job? in Job.isValidID(id) ? try? read(id) : nil }
         return JobList(jobs: Array(jobs.sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }.prefix(limit)))
     }
 
     /// Job files are small but would pile up forever; finished ones older than `age` seconds go.
     func pruneFinishedJobs(olderThan age: TimeInterval) {
-        guard let names = try? FileSystem.list(store.jobsDirectory) else { return }
         let cutoff = manager.clock.now().addingTimeInterval(-age)
-        for name in names where name.hasSuffix(".json") {
-            let id = String(name.dropLast(5))
+        for id in store.jobIDs() {
             guard Job.isValidID(id), let job = try? read(id), job.state == .succeeded || job.state == .failed,
                   job.updatedAt < cutoff
             else { continue }
-            unlink(path(id))
-            unlink(pidPath(id))
+            store.removeJob(id)
         }
     }
 

@@ -1,4 +1,3 @@
-import CSystem
 import Foundation
 
 /// Restores a verified backup as ONE transaction: psql gets `BEGIN;`, the decoded dump (with pg_dump's own
@@ -10,21 +9,23 @@ import Foundation
 /// lock) forever; the sessions it waited for are named. `client_connection_check_interval` makes the server
 /// notice a psql that is gone even while it waits on a lock.
 struct RestoreOperation {
-    let store: BackupStore
+    let storage: any BackupStorage
     let tools: PostgresTools
+    let codec: Codec
 
     func run(_ metadata: BackupMetadata, into database: String, serverVersion: Int, progress: ProgressHandler?) throws {
         let lockTimeout = "SET lock_timeout = '\(tools.lockWaitTimeoutSeconds)s';"
         var preamble = "BEGIN;\n\(lockTimeout)\n"
         if serverVersion >= 140_000 { preamble += "SET client_connection_check_interval = '2s';\n" }
-        let child = try ChildProcess(tools.restoreCommand(database: database), stdin: .pipe, stdout: .pipe)
+        let command = tools.restoreCommand(database: database)
+        let child = try BackupError.mapping { try ChildProcess(command, stdin: .pipe, stdout: .pipe) }
         let watch = BlockerWatch(tools: tools, database: database)
         defer { _ = watch.stop() }
-        guard let sink = child.stdin, let output = child.takeStdout() else {
+        guard let stdin = child.stdin, let output = child.takeStdout() else {
             throw BackupError.restoreFailed("no pipe to psql")
         }
         let readiness = PsqlReadiness(fd: output)
-        _ = fcntl(sink, PGB_F_SETPIPE_SZ, 1 << 20)
+        ChildProcess.enlargePipe(stdin)
         var finished = false
         defer {
             if !finished {
@@ -34,44 +35,13 @@ struct RestoreOperation {
                 child.wait()
             }
         }
-        var filter = RestoreFilter()
-        filter.lockTimeoutLine = Array(lockTimeout.utf8)
-        var pending = [UInt8]()
-        pending.reserveCapacity(1 << 20)
-        var psqlGone = false
-
-        func flush() throws {
-            guard !pending.isEmpty else { return }
-            do {
-                try pending.withUnsafeBytes { try FileSystem.writeAll(sink, $0, path: "psql input") }
-            } catch {
-                psqlGone = true
-                throw error
-            }
-            pending.removeAll(keepingCapacity: true)
-        }
-
+        let psql = PsqlInput(fd: stdin)
+        psql.send(Array(preamble.utf8))
         do {
-            pending.append(contentsOf: Array(preamble.utf8))
-            _ = try BackupReader(store: store).read(metadata, progress: progress) { decoded in
-                try filter.process(decoded) { pending.append(contentsOf: $0) }
-                if pending.count >= 1 << 20 { try flush() }
-            }
-            try filter.finish { pending.append(contentsOf: $0) }
-            pending.append(contentsOf: readiness.command)
-            try flush()
-            // Only here, with the whole file decoded and checked and psql done with all of it, may the transaction
-            // commit. From the moment COMMIT is sent a signal no longer stops psql: the outcome must be known.
-            if !readiness.wait() {
-                psqlGone = true
-                throw BackupError.restoreFailed("psql stopped before the end of the dump")
-            }
-            try Interruption.shared.enterCommit("restore")
-            pending.append(contentsOf: Array("\nCOMMIT;\n".utf8))
-            try flush()
+            try send(metadata, lockTimeoutLine: Array(lockTimeout.utf8), progress: progress, to: psql, readiness: readiness)
         } catch {
             Interruption.shared.leaveCommit()
-            if psqlGone {
+            if psql.psqlGone {
                 child.closeStdin()
                 let status = child.wait()
                 finished = true
@@ -84,6 +54,28 @@ struct RestoreOperation {
         Interruption.shared.leaveCommit()
         finished = true
         guard status == 0 else { throw failure(child, status: status, watch: watch) }
+    }
+
+    /// The dump through its pipeline into psql, checked on the way:
+    ///
+    ///     stored dump → (`BackupReader`'s checks and decoder) → restore filter → psql's stdin
+    ///
+    /// then, once psql has run all of it, COMMIT.
+    private func send(_ metadata: BackupMetadata, lockTimeoutLine: [UInt8], progress: ProgressHandler?,
+                      to psql: PsqlInput, readiness: PsqlReadiness) throws {
+        let filter = RestoreFilterStage(lockTimeoutLine: lockTimeoutLine, next: psql)
+        _ = try BackupReader(storage: storage, codec: codec).read(metadata, progress: progress, into: filter)
+        psql.send(readiness.command)
+        try psql.flush()
+        // Only here, with the whole file decoded and checked and psql done with all of it, may the transaction
+        // commit. From the moment COMMIT is sent a signal no longer stops psql: the outcome must be known.
+        if !readiness.wait() {
+            psql.psqlGone = true
+            throw BackupError.restoreFailed("psql stopped before the end of the dump")
+        }
+        try Interruption.shared.enterCommit("restore")
+        psql.send(Array("\nCOMMIT;\n".utf8))
+        try psql.flush()
     }
 
     /// psql's own message; a lock timeout (SQLSTATE 55P03) also names the sessions the restore waited for.

@@ -7,10 +7,10 @@ struct ScheduleHold: Equatable {
     var filename: String
     var firstSeen: Date
 
-    static func path(_ store: BackupStore) -> String { "\(store.directory)/.schedule.json" }
+    static let fileName = ".schedule.json"
 
     static func load(_ store: BackupStore) -> ScheduleHold? {
-        guard let bytes = try? FileSystem.readSmallFile(path(store)), let json = try? JSON.parse(bytes),
+        guard let bytes = store.readSmallFile(fileName), let json = try? JSON.parse(bytes),
               let filename = json["filename"]?.stringValue,
               let firstSeen = json["first_seen"]?.stringValue.flatMap(Timestamp.parse)
         else { return nil }
@@ -20,7 +20,6 @@ struct ScheduleHold: Equatable {
     /// Written under the directory's lock, whose holder alone may use `.partial/`.
     func save(_ store: BackupStore) throws {
         let json = JSON.object([("filename", .string(filename)), ("first_seen", .string(Timestamp.iso8601(firstSeen)))])
-        try FileSystem.writeAtomically(Array(json.serialized().utf8), to: Self.path(store),
-                                       tempDirectory: store.partialDirectory)
+        try store.writeSmallFile(Self.fileName, Array(json.serialized().utf8))
     }
 }

@@ -23,32 +23,18 @@ struct DumpHeader: Equatable {
         return header
     }
 
-    /// Decodes the start of a gzip backup and reads its header; a file it cannot read gives an empty header (the
+    /// Decodes the start of a stored backup and reads its header; a dump it cannot read gives an empty header (the
     /// verify pass that follows reports what is wrong with it).
-    static func read(path: String) -> DumpHeader {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-        guard fd >= 0 else { return DumpHeader() }
-        defer { close(fd) }
-        guard let decoder = try? GzipDecoder() else { return DumpHeader() }
-        struct Enough: Error {}
-        var text = [UInt8]()
-        var buffer = [UInt8](repeating: 0, count: 16 * 1024)
-        reading: while text.count < limit {
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if count < 0, errno == EINTR { continue }
-            guard count > 0 else { break }
-            do {
-                try buffer.withUnsafeBytes { raw in
-                    try decoder.feed(UnsafeRawBufferPointer(rebasing: raw[0..<count])) { decoded in
-                        text.append(contentsOf: decoded.prefix(limit - text.count))
-                        if text.count >= limit { throw Enough() }
-                    }
-                }
-            } catch {
-                break reading
-            }
+    ///
+    ///     stored dump → codec decoder → the first 64 KiB
+    static func read(_ name: String, from storage: any BackupStorage, codec: Codec) -> DumpHeader {
+        let head = PrefixSink(limit: limit)
+        guard let dump = try? storage.openDump(name), let decoder = try? codec.decoder(next: head) else {
+            return DumpHeader()
         }
-        return parse(String(decoding: text, as: UTF8.self))
+        // Stops at the limit (`PrefixSink.Full`), at the end, or at the first damage: what came before still counts.
+        try? dump.source.pump(into: decoder, chunkSize: 16 * 1024)
+        return parse(String(decoding: head.bytes, as: UTF8.self))
     }
 }
 

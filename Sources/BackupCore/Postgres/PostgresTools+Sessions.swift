@@ -24,7 +24,7 @@ extension PostgresTools {
               WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend')
             SELECT \(DatabaseSession.jsonAggregate("v")) FROM v WHERE \(terminate)
             """
-        let result = try ChildProcess.run(queryCommand(sql, database: database))
+        let result = try BackupError.mapping { try ChildProcess.run(queryCommand(sql, database: database)) }
         guard result.status == 0 else {
             let message = redact(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))
             throw BackupError.restoreFailed("could not end the other sessions on '\(database)': \(message)")

@@ -63,7 +63,8 @@ public struct PostgresTools: Sendable {
 
     /// The server's version ("15.18") and `server_version_num`; a connection failure is `databaseUnreachable`.
     public func serverVersion(database: String) throws -> (text: String, number: Int) {
-        let result = try ChildProcess.run(queryCommand("SHOW server_version_num", database: database))
+        let query = queryCommand("SHOW server_version_num", database: database)
+        let result = try BackupError.mapping { try ChildProcess.run(query) }
         guard result.status == 0, let number = Int(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) else {
             let message = redact(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))
             if message.contains("does not exist") && message.contains("database") {
@@ -76,8 +77,9 @@ public struct PostgresTools: Sendable {
 
     /// pg_dump's version as text ("15.18") and as a server_version_num-style number.
     public func pgDumpVersion() throws -> (text: String, number: Int) {
-        let result = try ChildProcess.run(Command(executable: "pg_dump", arguments: ["--version"],
-                                                  environment: baseEnvironment))
+        let result = try BackupError.mapping {
+            try ChildProcess.run(Command(executable: "pg_dump", arguments: ["--version"], environment: baseEnvironment))
+        }
         guard result.status == 0, let parsed = PostgresTools.parseToolVersion(result.stdout) else {
             throw BackupError.launchFailed(program: "pg_dump", message: "cannot read its version: \(result.stderr)")
         }

@@ -31,13 +31,13 @@ public final class BackupLock: @unchecked Sendable {
     /// Takes the lock for `operation` or throws `operationInProgress` naming the holder.
     static func acquire(path: String, operation: String, now: Date) throws -> BackupLock {
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else { throw FileSystem.fail(path) }
+        guard fd >= 0 else { throw BackupError(SystemError(.open, path: path)) }
         var lock = request(F_WRLCK)
         guard fcntl(fd, PGB_F_OFD_SETLK, &lock) == 0 else {
             let code = errno
             close(fd)
             if code == EAGAIN || code == EACCES { throw BackupError.operationInProgress(holder(path: path)) }
-            throw FileSystem.fail(path, code)
+            throw BackupError(SystemError(.open, path: path, code: code))
         }
         let holder = LockHolder(operation: operation, pid: getpid(), since: now)
         let text = Array(holder.json.serialized().utf8)

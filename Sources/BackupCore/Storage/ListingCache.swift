@@ -38,11 +38,12 @@ struct ListingCache {
     /// `listBody()` and a newline, gzip-compressed (level 6), for clients that send `Accept-Encoding: gzip`.
     func listBodyGzip() throws -> [UInt8] {
         try cached(kind: "listgz") {
-            var compressed: [UInt8] = []
-            let encoder = try ParallelGzipWriter(level: 6, workers: 1) { compressed.append(contentsOf: $0) }
-            try encoder.write(try listBody() + [0x0a])
+            // One worker: the body is small, and a request should not start a thread per core.
+            let compressed = MemorySink()
+            let encoder = try GzipEncodeStage(level: 6, workers: 1, next: compressed)
+            try (try listBody() + [0x0a]).withUnsafeBytes { try encoder.write($0) }
             try encoder.finish()
-            return compressed
+            return compressed.bytes
         }
     }
 

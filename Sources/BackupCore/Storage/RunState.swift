@@ -82,12 +82,14 @@ public struct RunState: Sendable, Equatable {
     /// overwritten in place: a failure must be recorded most of all then.
     func save(_ store: BackupStore) throws {
         let bytes = Array(json.serialized().utf8)
-        do {
-            try FileSystem.makeDirectory(store.partialDirectory)
-            try FileSystem.writeAtomically(bytes, to: store.statePath, tempDirectory: store.partialDirectory)
-        } catch {
-            guard FileSystem.exists(store.statePath) else { throw error }
-            try FileSystem.overwriteInPlace(bytes, at: store.statePath)
+        try BackupError.mapping {
+            do {
+                try FileSystem.makeDirectory(store.partialDirectory)
+                try FileSystem.writeAtomically(bytes, to: store.statePath, tempDirectory: store.partialDirectory)
+            } catch {
+                guard FileSystem.exists(store.statePath) else { throw error }
+                try FileSystem.overwriteInPlace(bytes, at: store.statePath)
+            }
         }
     }
 }

@@ -1,8 +1,8 @@
 import CSystem
 import Foundation
 
-/// A started child process. Its stderr is collected on a thread of its own (bounded to the last 64 KiB) so a
-/// chatty child can never block on a full pipe.
+/// A started child process; failing to start one is a `SystemError`. Its stderr is collected on a thread of its
+/// own (bounded to the last 64 KiB) so a chatty child can never block on a full pipe.
 public final class ChildProcess: @unchecked Sendable {
     public enum Input { case null, pipe }
     public enum Output { case null, pipe }
@@ -67,7 +67,7 @@ public final class ChildProcess: @unchecked Sendable {
         let code = posix_spawn(&child, path, &actions, &attributes, argv, envp)
         guard code == 0 else {
             [parentStdin, parentStdout, errRead].compactMap { $0 }.forEach { close($0) }
-            throw BackupError.launchFailed(program: command.executable, message: Errno.message(code))
+            throw SystemError(.spawn, path: command.executable, code: code)
         }
         pid = child
         // A SIGTERM to pgbackup must reach its children: the watcher stops every registered one.
@@ -137,10 +137,14 @@ public final class ChildProcess: @unchecked Sendable {
     /// What the child wrote to stderr (the last 64 KiB), once it closed stderr.
     public func stderrText() -> String { stderrCollector.text() }
 
+    /// Deepens a pipe to 1 MiB, so the process at the other end runs ahead while this one hands blocks out or
+    /// writes; best effort (the default 64 KiB only costs some overlap).
+    static func enlargePipe(_ fd: Int32) { _ = fcntl(fd, PGB_F_SETPIPE_SZ, 1 << 20) }
+
     static func makePipe() throws -> (Int32, Int32) {
         var fds: [Int32] = [0, 0]
         guard pipe2(&fds, O_CLOEXEC) == 0 else {
-            throw BackupError.launchFailed(program: "pipe", message: Errno.message(errno))
+            throw SystemError(.pipe, path: "pipe")
         }
         return (fds[0], fds[1])
     }
@@ -151,7 +155,7 @@ public final class ChildProcess: @unchecked Sendable {
             let candidate = "\(dir)/\(executable)"
             if access(candidate, X_OK) == 0 { return candidate }
         }
-        throw BackupError.launchFailed(program: executable, message: "not found in PATH")
+        throw SystemError(.findProgram, path: executable, problem: "not found in PATH")
     }
 
     /// Runs a short command to completion and returns its status, stdout and stderr.

@@ -1,11 +1,9 @@
+import CSystem
 import Foundation
 
-/// Small POSIX helpers; every failure becomes `BackupError.io` naming the path.
+/// Small POSIX helpers. A failure is a `SystemError` naming the call and the path; what it means to the caller is
+/// for the layer above to say. Paths are never followed through a symlink where a file is opened.
 enum FileSystem {
-    static func fail(_ path: String, _ code: Int32 = errno) -> BackupError {
-        .io(path: path, message: Errno.message(code))
-    }
-
     static func exists(_ path: String) -> Bool {
         var info = stat()
         return lstat(path, &info) == 0
@@ -16,21 +14,69 @@ enum FileSystem {
         var info = stat()
         if lstat(path, &info) == 0 {
             guard (info.st_mode & S_IFMT) == S_IFDIR else {
-                throw BackupError.io(path: path, message: "exists and is not a directory")
+                throw SystemError(.makeDirectory, path: path, problem: "exists and is not a directory")
             }
-            if info.st_mode & 0o077 != 0, chmod(path, 0o700) != 0 { throw fail(path) }
+            if info.st_mode & 0o077 != 0, chmod(path, 0o700) != 0 { throw SystemError(.makeDirectory, path: path) }
             return
         }
         let parent = (path as NSString).deletingLastPathComponent
         if !parent.isEmpty, parent != path, !exists(parent) { try makeDirectory(parent) }
-        guard mkdir(path, 0o700) == 0 || errno == EEXIST else { throw fail(path) }
+        guard mkdir(path, 0o700) == 0 || errno == EEXIST else { throw SystemError(.makeDirectory, path: path) }
+    }
+
+    /// Opens an existing file for reading; returns the descriptor (the caller closes it) and the file's size.
+    static func openForReading(_ path: String) throws -> (fd: Int32, size: Int64) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { throw SystemError(.open, path: path) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            let code = errno
+            close(fd)
+            throw SystemError(.open, path: path, code: code)
+        }
+        return (fd, Int64(info.st_size))
+    }
+
+    /// Creates a new file (0600) for writing; fails if anything is already at `path`.
+    static func createNew(_ path: String) throws -> Int32 {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else { throw SystemError(.open, path: path) }
+        return fd
+    }
+
+    static func sync(_ fd: Int32, path: String) throws {
+        guard fsync(fd) == 0 else { throw SystemError(.sync, path: path) }
     }
 
     static func fsyncPath(_ path: String, directory: Bool) throws {
         let fd = open(path, (directory ? O_DIRECTORY : 0) | O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw fail(path) }
+        guard fd >= 0 else { throw SystemError(.sync, path: path) }
         defer { close(fd) }
-        guard fsync(fd) == 0 else { throw fail(path) }
+        try sync(fd, path: path)
+    }
+
+    /// Starts the kernel writing `length` bytes from `offset` out to disk, without waiting (best effort).
+    static func startWriteback(_ fd: Int32, offset: Int64, length: Int64) {
+        _ = sync_file_range(fd, offset, length, UInt32(PGB_SYNC_FILE_RANGE_WRITE))
+    }
+
+    /// Renames `from` to `to`; a failure names `to`.
+    static func rename(_ from: String, to: String) throws {
+        guard Glibc.rename(from, to) == 0 else { throw SystemError(.rename, path: to) }
+    }
+
+    /// Removes a file; one that is already gone is not an error.
+    static func remove(_ path: String) throws {
+        guard unlink(path) == 0 || errno == ENOENT else { throw SystemError(.remove, path: path) }
+    }
+
+    /// Reads what is there, up to `buffer.count` bytes, retrying after a signal; 0 at end of file.
+    static func readSome(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, path: String) throws -> Int {
+        while true {
+            let count = read(fd, buffer.baseAddress, buffer.count)
+            if count >= 0 { return count }
+            if errno != EINTR { throw SystemError(.read, path: path) }
+        }
     }
 
     static func writeAll(_ fd: Int32, _ data: UnsafeRawBufferPointer, path: String) throws {
@@ -39,95 +85,20 @@ enum FileSystem {
             let written = Glibc.write(fd, data.baseAddress.map { $0 + offset }, data.count - offset)
             if written < 0 {
                 if errno == EINTR { continue }
-                throw fail(path)
+                throw SystemError(.write, path: path)
             }
             offset += written
         }
     }
 
-    /// Writes `bytes` to `path` atomically: temp file in `tempDirectory`, fsync, rename, fsync the directory.
-    static func writeAtomically(_ bytes: [UInt8], to path: String, tempDirectory: String) throws {
-        let temp = "\(tempDirectory)/\((path as NSString).lastPathComponent).\(getpid()).tmp"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else { throw fail(temp) }
-        do {
-            try bytes.withUnsafeBytes { try writeAll(fd, $0, path: temp) }
-            guard fsync(fd) == 0 else { throw fail(temp) }
-            close(fd)
-        } catch {
-            close(fd)
-            unlink(temp)
-            throw error
-        }
-        guard rename(temp, path) == 0 else {
-            let code = errno
-            unlink(temp)
-            throw fail(path, code)
-        }
-        try fsyncPath((path as NSString).deletingLastPathComponent, directory: true)
-    }
-
-    /// Overwrites a small existing file in place: no new inode, so it works on a full volume where
-    /// `writeAtomically` cannot create its temp file. Not atomic; used only as that fallback.
-    static func overwriteInPlace(_ bytes: [UInt8], at path: String) throws {
-        let fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW)
-        guard fd >= 0 else { throw fail(path) }
-        defer { close(fd) }
-        let written = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
-        guard written == bytes.count, ftruncate(fd, off_t(bytes.count)) == 0, fsync(fd) == 0 else { throw fail(path) }
-    }
-
-    /// Reads a small file (sidecars, state) without following a symlink; nil when absent.
-    static func readSmallFile(_ path: String, limit: Int = 1 << 20) throws -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-        if fd < 0 {
-            if errno == ENOENT { return nil }
-            throw fail(path)
-        }
-        defer { close(fd) }
-        // Read straight into an array of the file's size (one copy, no regrowth); keep going in chunks only if
-        // the file grew meanwhile. The listing cache serves ~0.5 MB this way on every list request.
-        var info = stat()
-        let expected = fstat(fd, &info) == 0 ? max(Int(info.st_size), 0) : 0
-        if expected > limit { throw BackupError.io(path: path, message: "file is unexpectedly large") }
-        var readError: Int32 = 0
-        var result = [UInt8](unsafeUninitializedCapacity: expected + 1) { buffer, count in
-            count = 0
-            while count < buffer.count {
-                let got = read(fd, buffer.baseAddress! + count, buffer.count - count)
-                if got < 0 {
-                    if errno == EINTR { continue }
-                    readError = errno
-                    return
-                }
-                if got == 0 { return }
-                count += got
-            }
-        }
-        if readError != 0 { throw fail(path, readError) }
-        guard result.count > expected else { return result }
-        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw fail(path)
-            }
-            if count == 0 { break }
-            result.append(contentsOf: buffer[0..<count])
-            if result.count > limit { throw BackupError.io(path: path, message: "file is unexpectedly large") }
-        }
-        return result
-    }
-
     /// Opens a directory for reading; a symlink in its place is refused, never followed. Close with `closedir`.
     static func openDirectory(_ path: String) throws -> OpaquePointer {
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        guard fd >= 0 else { throw fail(path) }
+        guard fd >= 0 else { throw SystemError(.list, path: path) }
         guard let dir = fdopendir(fd) else {
             let code = errno
             close(fd)
-            throw fail(path, code)
+            throw SystemError(.list, path: path, code: code)
         }
         return dir
     }

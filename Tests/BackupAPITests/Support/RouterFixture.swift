@@ -1,5 +1,5 @@
 import BackupAPI
-import BackupCore
+@testable import BackupCore
 import Foundation
 import Logging
 import TestSupport
@@ -112,10 +112,10 @@ final class RouterFixture: @unchecked Sendable {
     }
 
     static func gzip(_ input: [UInt8]) throws -> [UInt8] {
-        let collected = ByteCollector()
-        let writer = try ParallelGzipWriter(level: 6, workers: 1) { chunk in collected.append(chunk) }
-        try writer.write(input)
-        try writer.finish()
+        let collected = MemorySink()
+        let encoder = try Codec.gzip.encoder(level: 6, next: collected)
+        try input.withUnsafeBytes { try encoder.write($0) }
+        try encoder.finish()
         return collected.bytes
     }
 
@@ -142,11 +142,6 @@ final class RouterFixture: @unchecked Sendable {
         _ = Array(holder.utf8).withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
         return fd
     }
-}
-
-final class ByteCollector: @unchecked Sendable {
-    private(set) var bytes: [UInt8] = []
-    func append(_ chunk: UnsafeRawBufferPointer) { bytes.append(contentsOf: chunk) }
 }
 
 extension APIResponse {

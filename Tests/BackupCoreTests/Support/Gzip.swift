@@ -1,27 +1,33 @@
+import CZlib
 import Foundation
+import TestSupport
 import Testing
 
 @testable import BackupCore
 
 enum Gzip {
-    /// Compresses with ParallelGzipWriter, handing it `writeSize` bytes per call (all at once when nil).
-    static func compress(_ input: [UInt8], level: Int = 6, workers: Int = 2, blockSize: Int = 1 << 20,
-                         writeSize: Int? = nil) throws -> [UInt8] {
-        var output = [UInt8]()
-        let writer = try ParallelGzipWriter(level: level, workers: workers, blockSize: blockSize) { chunk in
-            output.append(contentsOf: chunk)
+    /// gzip as ONE member, the way gzip(1) and the old tool write it (zlib's deflate, whole input at once), so the
+    /// decoder is tested on more than the encoder's one-member-per-block output.
+    static func compress(_ input: [UInt8], level: Int = 6) throws -> [UInt8] {
+        let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+        stream.initialize(to: z_stream())
+        defer { stream.deallocate() }
+        guard deflateInit2_(stream, Int32(level), Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, zlibVersion(),
+                            Int32(MemoryLayout<z_stream>.size)) == Z_OK else { throw HarnessError.setup("deflateInit2 failed") }
+        defer { deflateEnd(stream) }
+        var output = [UInt8](repeating: 0, count: Int(deflateBound(stream, uLong(input.count))) + 64)
+        var input = input
+        let code = input.withUnsafeMutableBufferPointer { plain in
+            output.withUnsafeMutableBufferPointer { out in
+                stream.pointee.next_in = plain.baseAddress
+                stream.pointee.avail_in = uInt(plain.count)
+                stream.pointee.next_out = out.baseAddress
+                stream.pointee.avail_out = uInt(out.count)
+                return deflate(stream, Z_FINISH)
+            }
         }
-        let step = max(writeSize ?? input.count, 1)
-        var offset = 0
-        while offset < input.count {
-            let end = min(offset + step, input.count)
-            try input.withUnsafeBytes { try writer.write(UnsafeRawBufferPointer(rebasing: $0[offset..<end])) }
-            offset = end
-        }
-        try writer.finish()
-        #expect(writer.uncompressedBytes == Int64(input.count))
-        #expect(writer.compressedBytes == Int64(output.count))
-        return output
+        guard code == Z_STREAM_END else { throw HarnessError.setup("deflate returned \(code)") }
+        return Array(output.prefix(Int(stream.pointee.total_out)))
     }
 
     /// Decodes with GzipDecoder, feeding `chunkSize` bytes per call.
