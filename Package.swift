@@ -34,6 +34,8 @@ let package = Package(
             ]
         ),
         .target(name: "FastCGI", dependencies: ["CFastCGI"]),
+        // The exit codes the three executables share, one table mapped from BackupError.
+        .target(name: "CommandLineSupport", dependencies: ["BackupCore"]),
         .target(
             name: "BackupAPI",
             dependencies: ["BackupCore", .product(name: "Logging", package: "swift-log")]
@@ -41,7 +43,7 @@ let package = Package(
         .executableTarget(
             name: "pgbackup",
             dependencies: [
-                "BackupCore",
+                "BackupCore", "CommandLineSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -49,29 +51,34 @@ let package = Package(
         .executableTarget(
             name: "pgbackup-fcgi",
             dependencies: [
-                "BackupCore", "BackupAPI", "FastCGI",
+                "BackupCore", "BackupAPI", "CommandLineSupport", "FastCGI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
             name: "pgbackup-scheduler",
-            dependencies: ["BackupCore", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["BackupCore", "CommandLineSupport", .product(name: "Logging", package: "swift-log")]
         ),
-        // Test-only responder over the FastCGI module; FastCGITests run it behind a real nginx.
-        .executableTarget(name: "fcgi-echo", dependencies: ["FastCGI"]),
-        .testTarget(name: "FastCGITests", dependencies: ["FastCGI", "fcgi-echo"]),
-        .testTarget(name: "BackupCoreTests", dependencies: ["BackupCore"]),
+        // What every test target shares: starting processes, free ports, temp directories, where the binaries
+        // and the repository are, a throwaway PostgreSQL cluster. Not in any product.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // Test-only responder over the FastCGI module, run behind a real nginx by FastCGITests and IntegrationTests.
+        // Not a product: scripts build the products with `--product`, so a release build leaves it out.
+        .executableTarget(name: "fcgi-echo", dependencies: ["FastCGI"], path: "Tests/Fixtures/fcgi-echo"),
+        .testTarget(name: "FastCGITests", dependencies: ["FastCGI", "fcgi-echo", "TestSupport"]),
+        .testTarget(name: "BackupCoreTests", dependencies: ["BackupCore", "TestSupport"]),
+        .testTarget(name: "CommandLineSupportTests", dependencies: ["CommandLineSupport", "BackupCore"]),
         .testTarget(
             name: "BackupAPITests",
-            dependencies: ["BackupAPI", "BackupCore", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["BackupAPI", "BackupCore", "TestSupport", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "IntegrationTests",
             // Depending on the executables makes `swift test` build them; the tests run them as a user would.
-            dependencies: ["pgbackup", "pgbackup-fcgi", "pgbackup-scheduler"]
+            dependencies: ["pgbackup", "pgbackup-fcgi", "pgbackup-scheduler", "fcgi-echo", "TestSupport"]
         ),
         // deploy/: systemd units, install.sh and quickstart.sh, checked with the real tools.
-        .testTarget(name: "DeployTests"),
+        .testTarget(name: "DeployTests", dependencies: ["TestSupport"]),
     ]
 )

@@ -13,6 +13,8 @@ export LC_ALL=C
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$BENCH_DIR/.." && pwd)
 source "$BENCH_DIR/lib/common.sh"
+# shellcheck source=../deploy/lib/throwaway-postgres.sh
+source "$REPO/deploy/lib/throwaway-postgres.sh"
 source "$BENCH_DIR/lib/cluster.sh"
 source "$BENCH_DIR/lib/dumps.sh"
 source "$BENCH_DIR/lib/api.sh"
@@ -122,7 +124,7 @@ fi
 whole_number "$WRK_SECONDS" || die "--wrk-seconds needs a whole number ≥ 1"
 [[ $BUILD == release || $BUILD == debug ]] || die "--build is release or debug"
 
-for tool in pg_dump pg_ctl initdb pgbench psql gzip gunzip pigz wrk nginx curl openssl sha256sum; do
+for tool in pg_dump pg_ctl initdb pgbench psql gzip gunzip pigz zstd wrk nginx curl openssl sha256sum; do
     command -v "$tool" >/dev/null || die "$tool is not installed (see deploy/dependencies.sh)"
 done
 [[ -x /usr/bin/time ]] || die "/usr/bin/time is not installed (Debian package: time)"
@@ -180,6 +182,9 @@ unset PGDATABASE PGSERVICE PGOPTIONS PGPASSWORD PGPASSFILE PGSSLMODE POSTGRES_PA
 : >"$WORK/empty.env"
 export PGBACKUP_ENV_FILE=$WORK/empty.env
 export BACKUP_RETENTION_DAYS=3650 BACKUP_MAX_COUNT=1000000 BACKUP_COMPRESSION_LEVEL=6
+# pgbackup's default codec, gzip, unless a measurement says otherwise (the zstd creates set
+# BACKUP_COMPRESSION=zstd and their own level).
+unset BACKUP_COMPRESSION
 
 start_cluster
 generate_data

@@ -126,9 +126,13 @@ install_packages() {
 build_binaries() {
     if [[ $build == yes ]]; then
         command -v swift >/dev/null || die "swift not found: install the Swift toolchain, or pass --bin-dir"
-        say "building release binaries (swift build -c release --static-swift-stdlib)"
-        # A static Swift runtime keeps the installed binaries working when the toolchain moves.
-        (cd "$repo_dir" && swift build -c release --static-swift-stdlib)
+        say "building release binaries (swift build -c release --static-swift-stdlib --product, for each of ${BINARIES[*]})"
+        # A static Swift runtime keeps the installed binaries working when the toolchain moves. One product at a
+        # time: without --product, swift build also compiles the test-only targets (fcgi-echo, TestSupport).
+        local product
+        for product in "${BINARIES[@]}"; do
+            (cd "$repo_dir" && swift build -c release --static-swift-stdlib --product "$product")
+        done
         bin_dir=$(cd "$repo_dir" && swift build -c release --static-swift-stdlib --show-bin-path)
     elif [[ -z $bin_dir ]]; then
         bin_dir=$repo_dir/.build/release

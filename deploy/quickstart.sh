@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # pgbackup quick start: one command from a fresh Debian checkout to a working backup API.
 #
 #   deploy/quickstart.sh              install missing packages, build, start a throwaway PostgreSQL
@@ -19,6 +20,8 @@ export PATH=$PATH:/usr/sbin:/sbin
 script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo_dir=$(dirname "$script_dir")
 readonly script_dir repo_dir
+# shellcheck source=lib/throwaway-postgres.sh
+source "$script_dir/lib/throwaway-postgres.sh"
 readonly demo_db=pgbackup_demo
 
 say() { printf '==> %s\n' "$*"; }
@@ -113,22 +116,10 @@ leftover_pids() {
 }
 
 # --- packages ----------------------------------------------------------------------------
-pg_bin_dir() {
-    local initdb dir
-    if initdb=$(command -v initdb); then
-        dirname "$(readlink -f "$initdb")"
-        return
-    fi
-    for dir in $(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V -r); do
-        [[ -x $dir/initdb ]] && { printf '%s\n' "$dir"; return; }
-    done
-    return 1
-}
-
 ensure_packages() { # throwaway-cluster? build?
     local want_server=$1 want_build=$2 missing=()
     command -v pg_dump >/dev/null && command -v psql >/dev/null && command -v pg_isready >/dev/null || missing+=(postgresql-client)
-    [[ $want_server == no ]] || pg_bin_dir >/dev/null || missing+=(postgresql)
+    [[ $want_server == no ]] || throwaway_pg_bin_dir >/dev/null || missing+=(postgresql)
     command -v nginx >/dev/null || missing+=(nginx-light)
     command -v htpasswd >/dev/null || missing+=(apache2-utils)
     command -v openssl >/dev/null || missing+=(openssl)
@@ -164,7 +155,11 @@ find_binaries() {
         say "using the binaries in $bin_dir"
     else
         say "building release binaries (swift build -c release; the first build takes a few minutes)"
-        (cd "$repo_dir" && swift build -c release)
+        # One product at a time: without --product, swift build also compiles the test-only targets.
+        local product
+        for product in pgbackup pgbackup-fcgi pgbackup-scheduler; do
+            (cd "$repo_dir" && swift build -c release --product "$product")
+        done
         bin_dir=$(cd "$repo_dir" && swift build -c release --show-bin-path)
     fi
     local binary
@@ -173,16 +168,7 @@ find_binaries() {
     done
 }
 
-# --- PostgreSQL ----------------------------------------------------------------------------
-# initdb refuses to run as root: then the cluster belongs to the postgres user.
-as_pg_owner() {
-    if is_root; then
-        (cd / && runuser -u postgres -- "$@")
-    else
-        "$@"
-    fi
-}
-
+# --- PostgreSQL (the throwaway cluster: deploy/lib/throwaway-postgres.sh) -------------------
 pg_data() { printf '%s/data' "$pg_home"; }
 pg_socket_dir() { printf '%s/run' "$pg_home"; }
 
@@ -217,31 +203,25 @@ prepare_pg_home() {
     if is_root; then
         getent passwd postgres >/dev/null || die "user postgres not found (it comes with the postgresql package)"
     fi
-    mkdir -p "$pg_home/" "$(pg_data)" "$(pg_socket_dir)"
+    throwaway_pg_make_dirs "$pg_home/" "$(pg_data)" "$(pg_socket_dir)"
     chmod 0700 "$pg_home/" "$(pg_data)" "$(pg_socket_dir)"
-    if is_root; then
-        chown postgres:postgres "$pg_home/" "$(pg_data)" "$(pg_socket_dir)"
-    fi
     local socket_path
     socket_path=$(pg_socket_dir)/.s.PGSQL.$pg_port
     ((${#socket_path} <= 107)) || die "socket path too long for PostgreSQL ($socket_path): use a shorter PGBACKUP_QUICKSTART_DIR"
 }
 
 start_cluster() {
-    local bin
-    bin=$(pg_bin_dir) || die "initdb not found (install postgresql)"
+    throwaway_pg_bin_dir >/dev/null || die "initdb not found (install postgresql)"
     prepare_pg_home
     if [[ ! -s $(pg_data)/PG_VERSION ]]; then
         say "creating a throwaway PostgreSQL cluster in $(show "$(pg_data)")"
-        as_pg_owner "$bin/initdb" -D "$(pg_data)" -U postgres -A trust -E UTF8 --no-locale -N >"$log_dir/initdb.log" 2>&1 ||
-            die "initdb failed: see $log_dir/initdb.log"
+        throwaway_pg_init "$(pg_data)" "$log_dir/initdb.log" --no-locale || die "initdb failed: see $log_dir/initdb.log"
     fi
-    if as_pg_owner "$bin/pg_ctl" -D "$(pg_data)" status >/dev/null 2>&1; then
+    if throwaway_pg_is_running "$(pg_data)"; then
         say "PostgreSQL is already running (reusing it)"
     else
         say "starting PostgreSQL (unix socket only, in $(show "$(pg_socket_dir)"))"
-        as_pg_owner "$bin/pg_ctl" -D "$(pg_data)" -l "$pg_home/postgres.log" -w -t 60 \
-            -o "-k $(pg_socket_dir) -p $pg_port -c listen_addresses=''" start >/dev/null ||
+        throwaway_pg_start "$(pg_data)" "$(pg_socket_dir)" "$pg_port" "$pg_home/postgres.log" ||
             die "PostgreSQL did not start: see $pg_home/postgres.log"
     fi
     load_sample_data
@@ -249,10 +229,9 @@ start_cluster() {
 
 stop_cluster() {
     [[ -f $pg_home/data/postmaster.pid ]] || return 0
-    local bin
-    bin=$(pg_bin_dir) || return 0
+    throwaway_pg_bin_dir >/dev/null || return 0
     say "stopping PostgreSQL"
-    as_pg_owner "$bin/pg_ctl" -D "$(pg_data)" -m fast -w -t 60 stop >/dev/null || note "pg_ctl stop failed"
+    throwaway_pg_stop "$(pg_data)" || note "pg_ctl stop failed"
 }
 
 load_sample_data() {

@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# The benchmark's throwaway PostgreSQL cluster and its deterministic sample data. Sourced by run.sh.
+# The benchmark's throwaway PostgreSQL cluster and its deterministic sample data. Sourced by run.sh, after
+# deploy/lib/throwaway-postgres.sh (which starts the cluster the way the quick start does).
 #
 # The cluster runs with fsync=off, synchronous_commit=off and full_page_writes=off: durability does not matter
 # for a cluster that is deleted afterwards, and it keeps restore timings about PostgreSQL's CPU work and
@@ -13,27 +14,14 @@ PG_DIR=""
 PG_PORT=5432
 CLUSTER_UP=0
 
-# Runs a PostgreSQL server tool as the cluster's owner (initdb refuses root).
-as_postgres() {
-    if ((EUID == 0)); then
-        runuser -u postgres -- "$@"
-    else
-        "$@"
-    fi
-}
-
 start_cluster() {
     PG_DIR=$WORK/pg
-    mkdir -p "$PG_DIR/data" "$PG_DIR/sock"
-    if ((EUID == 0)); then
-        chown -R postgres: "$PG_DIR"
-    fi
-    as_postgres initdb -D "$PG_DIR/data" -U postgres -A trust -N -E UTF8 --locale=C >"$WORK/logs/initdb.log" 2>&1 ||
+    throwaway_pg_make_dirs "$PG_DIR" "$PG_DIR/data" "$PG_DIR/sock"
+    throwaway_pg_init "$PG_DIR/data" "$WORK/logs/initdb.log" --locale=C ||
         die "initdb failed: $(tail -n 5 "$WORK/logs/initdb.log")"
-    local options="-k $PG_DIR/sock -p $PG_PORT -c listen_addresses=''"
-    options+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-    options+=" -c max_wal_size=4GB -c checkpoint_timeout=30min -c shared_buffers=256MB -c autovacuum=off"
-    as_postgres pg_ctl -D "$PG_DIR/data" -l "$PG_DIR/server.log" -o "$options" -w start >/dev/null ||
+    throwaway_pg_start "$PG_DIR/data" "$PG_DIR/sock" "$PG_PORT" "$PG_DIR/server.log" \
+        fsync=off synchronous_commit=off full_page_writes=off \
+        max_wal_size=4GB checkpoint_timeout=30min shared_buffers=256MB autovacuum=off ||
         die "PostgreSQL did not start: $(tail -n 5 "$PG_DIR/server.log")"
     CLUSTER_UP=1
     # Every client below (pg_dump, psql, pgbench, and pgbackup through POSTGRES_*) reaches it by its socket.
@@ -43,7 +31,7 @@ start_cluster() {
 
 stop_cluster() {
     ((CLUSTER_UP)) || return 0
-    as_postgres pg_ctl -D "$PG_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
+    throwaway_pg_stop "$PG_DIR/data" 2>/dev/null || true
     CLUSTER_UP=0
 }
 

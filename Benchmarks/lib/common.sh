@@ -64,7 +64,8 @@ output_bytes() {
     if [[ $target == - ]]; then
         printf ''
     elif [[ -d $target ]]; then
-        newest=$(find "$target" -maxdepth 1 -name 'backup_*.sql.gz' -printf '%T@ %p\n' | sort -n | tail -n 1 | cut -d ' ' -f 2-)
+        newest=$(find "$target" -maxdepth 1 \( -name 'backup_*.sql.gz' -o -name 'backup_*.sql.zst' \) -printf '%T@ %p\n' |
+            sort -n | tail -n 1 | cut -d ' ' -f 2-)
         [[ -n $newest ]] || die "no backup was written to $target"
         stat -c %s "$newest"
     else

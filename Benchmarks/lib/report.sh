@@ -45,7 +45,7 @@ print_report() {
 - Date: $(date -u '+%Y-%m-%d %H:%M:%S UTC'); load (1/5/15 min) at start: $START_LOAD, at end: $(cut -d ' ' -f 1-3 /proc/loadavg)
 - Machine: $(nproc) CPUs ($cpu), $memory RAM, $(uname -sr)
 - Versions: $SWIFT_VERSION; pgbackup $GIT_REVISION ($BUILD_NOTE); $(pg_dump --version); $(psql --version);
-  gzip $(gzip --version | awk 'NR == 1 { print $2 }'); $(pigz --version 2>&1); $(nginx -v 2>&1 | sed 's/^nginx version: //'); $({ wrk -v 2>&1 || true; } | awk 'NR == 1 { print $1, $2 }')
+  gzip $(gzip --version | awk 'NR == 1 { print $2 }'); $(pigz --version 2>&1); zstd $(zstd --version | grep -o 'v[0-9.]*' | head -n 1); $(nginx -v 2>&1 | sed 's/^nginx version: //'); $({ wrk -v 2>&1 || true; } | awk 'NR == 1 { print $1, $2 }')
 - Data: size $SIZE_NAME (target $SIZE_MB MB of plain dump): $DATA_DESCRIPTION; database $(mib "$DB_SIZE_BYTES") MiB
   on disk; plain dump $(mib "$UNCOMPRESSED_BYTES") MiB. Throwaway cluster with fsync=off, synchronous_commit=off,
   full_page_writes=off, autovacuum=off (durability is irrelevant for it; both restore methods get the same settings).
@@ -64,6 +64,12 @@ EOF
     row "\`pg_dump \\| pigz -6\` ($PIGZ_THREADS threads)" pigz gzip gzip
     row '`pg_dump -Fc`' custom gzip gzip
     row '`pgbackup create`' pgbackup_create gzip gzip
+    row "\`pg_dump \\| zstd -$ZSTD_LEVEL -T0\` ($ZSTD_THREADS threads)" zstd gzip gzip
+    row "\`pgbackup create\` with \`BACKUP_COMPRESSION=zstd\` (level $ZSTD_LEVEL)$(zstd_note)" pgbackup_create_zstd gzip gzip
+    if ((!ZSTD_WIRED)); then
+        printf '\n'
+        zstd_not_wired
+    fi
 
     printf '\n## Where create time goes (each stage alone; ratio to `pg_dump | gzip -6`)\n\n'
     table_head '`gzip -6`'
@@ -71,14 +77,21 @@ EOF
     row '`pg_dump > file`' dump_file gzip gzip
     row '`gzip -6 < file > /dev/null`' gzip_only gzip
     row "\`pigz -6 -p $PIGZ_THREADS < file > /dev/null\`" pigz_only gzip
+    row "\`zstd -$ZSTD_LEVEL -T0 < file > /dev/null\` ($ZSTD_THREADS threads)" zstd_only gzip
     row '`sha256sum backup.sql.gz`' sha256 gzip
     row '`gunzip -c backup.sql.gz > /dev/null`' gunzip_only gzip
     row '`pgbackup verify`' pgbackup_verify gzip
+    row "\`zstd -dc backup.sql.zst > /dev/null\`$(zstd_file_note)" unzstd_only gzip
+    row "\`pgbackup verify\` of the zstd backup$(zstd_note)" pgbackup_verify_zstd gzip
 
     printf '\n## Restore (each run into a fresh database; row counts and a checksum compared with the source)\n\n'
     table_head '`gunzip \| psql`'
     row '`gunzip -c f \| psql -q -X -v ON_ERROR_STOP=1` (baseline)' restore_gunzip restore_gunzip
     row '`pgbackup restore --no-safety-backup --yes`' restore_pgbackup restore_gunzip
+    printf '\n'
+    table_head '`zstd -dc \| psql`'
+    row "\`zstd -dc f \\| psql -q -X -v ON_ERROR_STOP=1\` (baseline)$(zstd_file_note)" restore_unzstd restore_unzstd
+    row "\`pgbackup restore --no-safety-backup --yes\` of the zstd backup$(zstd_note)" restore_pgbackup_zstd restore_unzstd
 
     cat <<EOF
 
@@ -104,23 +117,74 @@ EOF
     done
     printf '\nResponder (pgbackup-fcgi, 8 workers) peak RSS: %s MiB.\n' "$(calc "$RESPONDER_HWM_KB / 1024" 1)"
 
-    local create_ratio restore_ratio
-    create_ratio=$(ratio "${R_WALL[pgbackup_create]}" "${R_WALL[gzip]}")
-    restore_ratio=$(ratio "${R_WALL[restore_pgbackup]}" "${R_WALL[restore_gunzip]}")
-    cat <<EOF
+    print_targets
+}
 
-## Targets
+# The zstd rows' note when this pgbackup wrote gzip for BACKUP_COMPRESSION=zstd.
+zstd_note() {
+    ((ZSTD_WIRED)) || printf ' (wrote .sql.gz: zstd not wired)'
+}
 
-| target | measured | |
-|---|---|---|
-| create ≤ 0.65 × \`pg_dump \| gzip -6\` | $create_ratio × | $(verdict "$create_ratio <= 0.65") |
-| create output within 1 % of gzip -6's size | $(ratio "${R_SIZE[pgbackup_create]}" "${R_SIZE[gzip]}") × | $(verdict "${R_SIZE[pgbackup_create]} <= 1.01 * ${R_SIZE[gzip]}") |
-| restore ≤ 1.1 × \`gunzip -c \| psql\` | $restore_ratio × | $(verdict "$restore_ratio <= 1.1") |
-EOF
+zstd_not_wired() {
+    printf '**zstd is not wired into this pgbackup**: with `BACKUP_COMPRESSION=zstd` it wrote `%s`, gzip at level %s, ' \
+        "$ZSTD_BACKUP_NAME" "$ZSTD_LEVEL"
+    printf '%s\n' "so its zstd rows measure that gzip file and the zstd CLI rows read the \`zstd\` baseline's own file."
+}
+
+# The zstd CLI rows decode pgbackup's zstd backup, or the `zstd` baseline's file when there is none.
+zstd_file_note() {
+    ((ZSTD_WIRED)) || printf ' (the `zstd` baseline'"'"'s file: zstd not wired)'
+}
+
+# target_row TEXT MEASURED CONDITION [zstd]: one row of the targets table. A zstd target is not judged when
+# this pgbackup wrote gzip for it.
+target_row() {
+    local verdict_text
+    if [[ ${4:-} == zstd ]] && ((!ZSTD_WIRED)); then
+        verdict_text='n/a: zstd not wired (the backup is .sql.gz)'
+    else
+        verdict_text=$(verdict "$3")
+    fi
+    printf '| %s | %s | %s |\n' "$1" "$2" "$verdict_text"
+}
+
+# The targets of DESIGN.md's "Performance targets" (issue 11), met or not.
+print_targets() {
+    local create_gzip create_zstd zstd_floor size_gzip size_zstd restore_gzip restore_zstd verify_gzip
+    create_gzip=$(ratio "${R_WALL[pgbackup_create]}" "${R_WALL[gzip]}")
+    create_zstd=$(ratio "${R_WALL[pgbackup_create_zstd]}" "${R_WALL[gzip]}")
+    zstd_floor=$(ratio "${R_WALL[pgbackup_create_zstd]}" "${R_WALL[dump_null]}")
+    size_gzip=$(ratio "${R_SIZE[pgbackup_create]}" "${R_SIZE[gzip]}")
+    size_zstd=$(ratio "${R_SIZE[pgbackup_create_zstd]}" "${R_SIZE[gzip]}")
+    restore_gzip=$(ratio "${R_WALL[restore_pgbackup]}" "${R_WALL[restore_gunzip]}")
+    restore_zstd=$(ratio "${R_WALL[restore_pgbackup_zstd]}" "${R_WALL[restore_unzstd]}")
+    verify_gzip=$(ratio "${R_WALL[pgbackup_verify]}" "${R_WALL[gunzip_only]}")
+    printf '\n## Targets\n\n| target | measured | |\n|---|---|---|\n'
+    target_row 'create, gzip ≤ 0.45 × `pg_dump \| gzip -6`' "$create_gzip ×" \
+        "${R_WALL[pgbackup_create]} <= 0.45 * ${R_WALL[gzip]}"
+    target_row "create, gzip: size ≤ 1.01 × gzip -6's" "$size_gzip ×" "${R_SIZE[pgbackup_create]} <= 1.01 * ${R_SIZE[gzip]}"
+    target_row 'create, zstd ≤ 0.35 × `pg_dump \| gzip -6`' "$create_zstd ×" \
+        "${R_WALL[pgbackup_create_zstd]} <= 0.35 * ${R_WALL[gzip]}" zstd
+    target_row 'create, zstd ≤ 1.25 × `pg_dump > /dev/null`' "$zstd_floor ×" \
+        "${R_WALL[pgbackup_create_zstd]} <= 1.25 * ${R_WALL[dump_null]}" zstd
+    target_row "create, zstd: size ≤ 0.80 × gzip -6's" "$size_zstd ×" \
+        "${R_SIZE[pgbackup_create_zstd]} <= 0.80 * ${R_SIZE[gzip]}" zstd
+    target_row 'restore, gzip ≤ 1.0 × `gunzip -c \| psql`' "$restore_gzip ×" \
+        "${R_WALL[restore_pgbackup]} <= ${R_WALL[restore_gunzip]}"
+    target_row 'restore, zstd ≤ 1.0 × `zstd -dc \| psql`' "$restore_zstd ×" \
+        "${R_WALL[restore_pgbackup_zstd]} <= ${R_WALL[restore_unzstd]}" zstd
+    target_row 'verify ≤ 0.25 × `gunzip -c FILE > /dev/null` (the same gzip file)' "$verify_gzip ×" \
+        "${R_WALL[pgbackup_verify]} <= 0.25 * ${R_WALL[gunzip_only]}"
+    local id
     for id in list_idle listgz_idle status_idle list_busy listgz_busy status_busy; do
-        printf '| %s p99 ≤ 20 ms | %s ms | %s |\n' "${id/_/ }" "${W_P99[$id]}" "$(verdict "${W_P99[$id]} <= 20")"
+        target_row "${id/_/ } p99 ≤ 20 ms" "${W_P99[$id]} ms" "${W_P99[$id]} <= 20"
     done
-    printf '| peak RSS ≤ 64 MiB: create, restore, responder | %s, %s, %s MiB | %s |\n' \
-        "${R_RSS[pgbackup_create]}" "${R_RSS[restore_pgbackup]}" "$(calc "$RESPONDER_HWM_KB / 1024" 1)" \
-        "$(verdict "${R_RSS[pgbackup_create]} <= 64 && ${R_RSS[restore_pgbackup]} <= 64 && $RESPONDER_HWM_KB <= 65536")"
+    # Every pgbackup operation the benchmark timed, and the responder after all the wrk runs.
+    local figures="" condition="$RESPONDER_HWM_KB <= 65536"
+    for id in pgbackup_create pgbackup_create_zstd pgbackup_verify pgbackup_verify_zstd restore_pgbackup restore_pgbackup_zstd; do
+        figures+="${R_RSS[$id]}, "
+        condition+=" && ${R_RSS[$id]} <= 64"
+    done
+    target_row 'peak RSS ≤ 64 MiB: create gzip/zstd, verify gzip/zstd, restore gzip/zstd, responder' \
+        "$figures$(calc "$RESPONDER_HWM_KB / 1024" 1) MiB" "$condition"
 }

@@ -58,6 +58,16 @@ public struct APIRequest: Sendable {
     }
 }
 
+extension APIRequest {
+    /// `Prefer: respond-async` (RFC 7240), as in `respond-async; wait=5, foo`: only each preference's first token
+    /// counts.
+    var respondAsync: Bool {
+        prefer?.lowercased().split(separator: ",").contains {
+            $0.split(separator: ";").first?.trimmingCharacters(in: .whitespaces) == "respond-async"
+        } ?? false
+    }
+}
+
 /// What to send back.
 public struct APIResponse: Sendable {
     public enum Body: Sendable {

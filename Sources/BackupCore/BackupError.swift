@@ -1,7 +1,8 @@
 import Foundation
 
-/// Every way a pgbackup operation can fail. Front ends map a case to an exit code or an HTTP status
-/// through `exitCode` and `httpStatus`; this file is the only place those numbers are declared.
+/// Every way a pgbackup operation can fail. The front ends map a case to their own numbers, each in one table:
+/// exit codes in `CommandLineSupport/BackupError+ExitCode.swift`, HTTP statuses in
+/// `BackupAPI/BackupError+HTTPStatus.swift`.
 public enum BackupError: Error, Equatable, Sendable {
     /// A setting has a value pgbackup cannot use.
     case invalidConfiguration(variable: String, value: String, reason: String)
@@ -60,32 +61,6 @@ public enum BackupError: Error, Equatable, Sendable {
         case .restoreBlocked: "database_in_use"
         case .insufficientSpaceForSafetyBackup: "insufficient_space"
         case .interrupted: "interrupted"
-        }
-    }
-
-    /// CLI exit code: 1 failed, 2 bad usage or input, 3 busy, 4 verification failed, 128 + signal interrupted.
-    public var exitCode: Int32 {
-        switch self {
-        case let .interrupted(_, signal): 128 + signal
-        case .invalidConfiguration, .invalidInput, .notFound, .jobNotFound, .targetNotNamed: 2
-        case .operationInProgress: 3
-        case .verificationFailed: 4
-        case .dumpFailed, .restoreFailed, .databaseUnreachable, .versionMismatch, .insufficientSpace, .io,
-            .launchFailed, .dumpTooNew, .restoreBlocked, .insufficientSpaceForSafetyBackup:
-            1
-        }
-    }
-
-    /// HTTP status for the API.
-    public var httpStatus: Int {
-        switch self {
-        case .invalidConfiguration, .io, .launchFailed, .dumpFailed, .restoreFailed, .versionMismatch, .interrupted: 500
-        case .invalidInput, .targetNotNamed: 400
-        case .notFound, .jobNotFound: 404
-        case .operationInProgress, .restoreBlocked: 409
-        case .verificationFailed, .dumpTooNew: 422
-        case .databaseUnreachable: 503
-        case .insufficientSpace, .insufficientSpaceForSafetyBackup: 507
         }
     }
 }

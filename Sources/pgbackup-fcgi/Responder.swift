@@ -1,6 +1,7 @@
 import ArgumentParser
 import BackupAPI
 import BackupCore
+import CommandLineSupport
 import FastCGI
 import Foundation
 import Logging
@@ -60,7 +61,10 @@ struct Responder: ParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let jobs = JobRunner(manager: manager, executable: Self.ownExecutable(),
                              extraArguments: envFile.map { ["--env-file", $0] } ?? [])
-        if let runJob { throw ExitCode(jobs.run(runJob)) }
+        if let runJob {
+            let job = jobs.run(runJob)
+            throw ExitCode(job?.exitCode(interruptedBy: Interruption.shared.signal) ?? Job.noSuchJobExitCode)
+        }
         if manager.configuration.operators == .unset {
             logger.warning("PGBACKUP_OPERATORS is not set: every request that changes something or downloads is refused with 403; set it to the operators' user names (or * for every authenticated user)")
         }

@@ -1,4 +1,5 @@
 import BackupCore
+import CommandLineSupport
 import Foundation
 import Logging
 
@@ -47,10 +48,10 @@ enum Scheduler {
             case let .due(reason):
                 logger.info("Running scheduled backup... (\(reason))")
             }
-            let metadata = try manager.create(description: "Automated scheduled backup", kind: .scheduled,
-                                              user: "scheduler", yieldsSession: true)
-            logger.info("✅ Backup created successfully: \(metadata.filename) (\(String(format: "%.2f", metadata.sizeMB)) MB)")
-            logger.info("✅ Scheduled backup completed: \(metadata.filename)")
+            let backup = try manager.create(description: "Automated scheduled backup", kind: .scheduled,
+                                            user: "scheduler", yieldsSession: true).backup
+            logger.info("✅ \(CreateResult.message): \(backup.filename) (\(String(format: "%.2f", backup.sizeMB)) MB)")
+            logger.info("✅ Scheduled backup completed: \(backup.filename)")
             return 0
         } catch let BackupError.operationInProgress(holder) {
             // Not a failure of the backup, but no backup either: recorded, and status turns unhealthy once the

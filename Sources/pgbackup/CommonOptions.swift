@@ -1,5 +1,6 @@
 import ArgumentParser
 import BackupCore
+import CommandLineSupport
 import Foundation
 import Logging
 

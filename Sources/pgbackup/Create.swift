@@ -1,5 +1,6 @@
 import ArgumentParser
 import BackupCore
+import CommandLineSupport
 
 struct Create: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Make a backup of the configured database now.")
@@ -12,13 +13,12 @@ struct Create: ParsableCommand {
     func run() throws {
         let context = try Context(options)
         let progress = context.progress
-        let metadata = try context.perform { try context.manager.create(description: description, yieldsSession: true, progress: progress) }
+        let result = try context.perform { try context.manager.create(description: description, yieldsSession: true, progress: progress) }
         if progress != nil { Output.status("\r\u{1B}[K") }
         if options.json {
-            Output.json(.object([("success", .bool(true)), ("message", .string("Backup created successfully")),
-                                 ("backup", metadata.listingJSON)]))
+            Output.json(result.json)
         } else {
-            print("✅ Backup created successfully: \(metadata.filename) (\(Output.megabytes(metadata.sizeBytes)))")
+            print("✅ \(CreateResult.message): \(result.backup.filename) (\(Output.megabytes(result.backup.sizeBytes)))")
         }
     }
 }

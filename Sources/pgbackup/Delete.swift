@@ -17,11 +17,11 @@ struct Delete: ParsableCommand {
         _ = try context.perform { try BackupName.validate(name) }
         try context.confirm(["⚠️  WARNING: This will delete the backup permanently!", "   Backup file: \(name)"],
                             assumeYes: yes)
-        try context.perform { try context.manager.delete(name) }
+        let result = try context.perform { try context.manager.delete(name) }
         if options.json {
-            Output.json(.object([("success", .bool(true)), ("message", .string("Backup \(name) deleted"))]))
+            Output.json(result.json)
         } else {
-            print("🗑️  Deleted \(name)")
+            print("🗑️  Deleted \(result.filename)")
         }
     }
 }

@@ -11,7 +11,7 @@ struct List: ParsableCommand {
         let context = try Context(options)
         let listing = try context.perform { try context.manager.list() }
         if options.json {
-            Output.json(.array(listing.entries.map(\.json)))
+            Output.json(listing.json)
             return
         }
         print(Self.table(listing))

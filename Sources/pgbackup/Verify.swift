@@ -1,5 +1,6 @@
 import ArgumentParser
 import BackupCore
+import CommandLineSupport
 
 struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -25,51 +26,34 @@ struct Verify: ParsableCommand {
             if options.json { Output.json(report.json) } else { print(Self.line(report)) }
             return
         }
-        let listing = try context.perform { try context.manager.list() }
-        var results: [JSON] = []
-        var failures = 0
-        var gone = 0
-        for backup in listing.backups {
-            do {
-                let report = try context.manager.verify(backup.filename)
-                results.append(report.json)
-                if !options.json { print(Self.line(report)) }
-            } catch let error as BackupError where context.manager.wasRemoved(backup.filename) {
-                // Deleted (by retention or by hand) since the listing: nothing is wrong with what is left.
-                gone += 1
-                let detail = "deleted while verify --all ran, not checked"
-                results.append(.object([("filename", .string(backup.filename)), ("verified", .bool(false)),
-                                        ("gone", .bool(true)), ("detail", .string(detail))]))
-                if !options.json { print("➖ \(backup.filename): \(detail) (\(error.code))") }
-            } catch let error as BackupError {
-                failures += 1
-                results.append(.object([("filename", .string(backup.filename)), ("verified", .bool(false)),
-                                        ("error", .string(error.code)), ("detail", .string(error.description))]))
-                if !options.json { print("❌ \(backup.filename): \(error.description)") }
-            }
+        let json = options.json
+        let report = try context.perform {
+            try context.manager.verifyAll(each: { entry in if !json { print(Self.line(entry)) } })
         }
-        for damaged in listing.damaged {
-            failures += 1
-            results.append(.object([("filename", .string(damaged.filename)), ("verified", .bool(false)),
-                                    ("error", .string("verification_failed")), ("detail", .string(damaged.error))]))
-            if !options.json { print("❌ \(damaged.filename): \(damaged.error)") }
-        }
-        for orphan in listing.orphans {
+        for orphan in report.orphans {
             Output.warn("\(orphan) has no metadata file: an incomplete dump, not a backup (not verified, not restorable)")
         }
         if options.json {
-            Output.json(.object([("success", .bool(failures == 0)), ("checked", .int(Int64(results.count - gone))),
-                                 ("failed", .int(Int64(failures))), ("gone", .int(Int64(gone))),
-                                 ("results", .array(results))]))
+            Output.json(report.json)
         } else {
-            let goneNote = gone > 0 ? " (\(gone) deleted meanwhile)" : ""
-            print("\(results.count - gone - failures) of \(results.count - gone) backups verified\(goneNote)")
+            let goneNote = report.gone > 0 ? " (\(report.gone) deleted meanwhile)" : ""
+            print("\(report.checked - report.failed) of \(report.checked) backups verified\(goneNote)")
         }
-        if failures > 0 { throw CLIFailure(exitCode: BackupError.verificationFailed(name: "", reason: "").exitCode) }
+        if !report.allVerified {
+            throw CLIFailure(exitCode: BackupError.verificationFailed(name: "", reason: "").exitCode)
+        }
     }
 
     static func line(_ report: VerificationReport) -> String {
         let checks = report.checksumChecked ? "sha256, gzip CRC, dump trailer" : "gzip CRC and dump trailer only (no checksum recorded)"
         return "✅ \(report.filename): OK (\(checks))"
+    }
+
+    static func line(_ entry: VerifyAllReport.Entry) -> String {
+        switch entry.outcome {
+        case let .verified(report): line(report)
+        case let .gone(code): "➖ \(entry.filename): \(VerifyAllReport.Entry.goneDetail) (\(code))"
+        case let .failed(_, detail): "❌ \(entry.filename): \(detail)"
+        }
     }
 }

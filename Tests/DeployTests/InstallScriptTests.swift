@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @Suite("deploy/install.sh into a staged root")
@@ -62,7 +63,7 @@ struct InstallScriptTests {
         let line = try FileFacts.text(file)
         #expect(line.hasPrefix("operator:$2y$"), "bcrypt by default: \(line)")
         #expect(!line.contains(Self.password))
-        #expect(!staged.result.output.contains(Self.password), "the password was printed")
+        #expect(!staged.result.combined.contains(Self.password), "the password was printed")
         #expect(try Command.run("htpasswd", ["-v", "-i", file, "operator"], stdin: Self.password + "\n").status == 0)
         #expect(try Command.run("htpasswd", ["-v", "-i", file, "operator"], stdin: "wrong\n").status != 0)
     }
@@ -77,9 +78,9 @@ struct InstallScriptTests {
         let fromCert = try Command.run("openssl", ["x509", "-in", cert, "-noout", "-pubkey"])
         let fromKey = try Command.run("openssl", ["pkey", "-in", key, "-pubout"])
         #expect(fromCert.status == 0 && fromKey.status == 0, "\(fromCert)\n\(fromKey)")
-        #expect(!fromCert.stdout.isEmpty && fromCert.stdout == fromKey.stdout)
+        #expect(!fromCert.out.isEmpty && fromCert.out == fromKey.out)
         let names = try Command.run("openssl", ["x509", "-in", cert, "-noout", "-ext", "subjectAltName"])
-        #expect(names.stdout.contains("DNS:localhost") && names.stdout.contains("IP Address:127.0.0.1"), "\(names)")
+        #expect(names.out.contains("DNS:localhost") && names.out.contains("IP Address:127.0.0.1"), "\(names)")
     }
 
     @Test("a second run keeps the settings, the certificate and the password, and refreshes the units")
@@ -101,7 +102,7 @@ struct InstallScriptTests {
         #expect(try FileFacts.data(staged.path("/etc/pgbackup/tls/cert.pem")) == cert)
         #expect(try FileFacts.data(staged.path("/etc/pgbackup/htpasswd")) == htpasswd)
         #expect(try FileFacts.text(unit) == FileFacts.text(Paths.deploy + "/pgbackup-fcgi.service"))
-        #expect(second.stdout.contains("keeping existing"), "\(second)")
+        #expect(second.out.contains("keeping existing"), "\(second)")
     }
 
     @Test("without a password and without a terminal, one is generated into a root-only file")
@@ -116,7 +117,7 @@ struct InstallScriptTests {
         try #require(parts.count == 2)
         #expect(parts[0] == "admin")
         #expect(parts[1].count >= 24)
-        #expect(!staged.result.output.contains(parts[1]), "the password was printed")
+        #expect(!staged.result.combined.contains(parts[1]), "the password was printed")
         let check = try Command.run("htpasswd", ["-v", "-i", staged.path("/etc/pgbackup/htpasswd"), "admin"], stdin: parts[1] + "\n")
         #expect(check.status == 0, "\(check)")
     }
@@ -140,10 +141,10 @@ struct InstallScriptTests {
         defer { root.remove() }
         let relative = try Command.run(Paths.deploy + "/install.sh", ["--root", root.path, "--prefix", "opt", "--no-build", "--bin-dir", Paths.binaries])
         #expect(relative.status != 0)
-        #expect(relative.stderr.contains("--prefix must be an absolute path"), "\(relative)")
+        #expect(relative.err.contains("--prefix must be an absolute path"), "\(relative)")
         let unknown = try Command.run(Paths.deploy + "/install.sh", ["--frobnicate"])
         #expect(unknown.status != 0)
-        #expect(unknown.stderr.contains("unknown argument: --frobnicate"), "\(unknown)")
+        #expect(unknown.err.contains("unknown argument: --frobnicate"), "\(unknown)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: root.path).isEmpty)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The units set MemoryDenyWriteExecute=yes. The kernel's PR_SET_MDWE refuses the same thing
@@ -43,7 +44,7 @@ struct MemoryDenyWriteExecuteTests {
                 for (name, source) in [("mdwe", wrapperSource), ("probe", probeSource)] {
                     try source.write(toFile: "\(directory.path)/\(name).c", atomically: true, encoding: .utf8)
                     let compiled = try Command.run("cc", ["-O2", "-o", "\(directory.path)/\(name)", "\(directory.path)/\(name).c"])
-                    guard compiled.status == 0 else { throw CommandError.notFound("a working C compiler: \(compiled)") }
+                    guard compiled.status == 0 else { throw HarnessError.commandFailed("a working C compiler", compiled) }
                 }
             } catch {
                 directory.remove()
@@ -71,8 +72,8 @@ struct MemoryDenyWriteExecuteTests {
 
         let list = try Command.run(tools.wrapper, [Paths.binaries + "/pgbackup", "list", "--json"], environment: clean)
         #expect(list.status == 0, "\(list)")
-        let parsed = try JSONSerialization.jsonObject(with: Data(list.stdout.utf8))
-        #expect((parsed as? [Any])?.isEmpty == true, "\(list.stdout)")
+        let parsed = try JSONSerialization.jsonObject(with: Data(list.out.utf8))
+        #expect((parsed as? [Any])?.isEmpty == true, "\(list.out)")
 
         let scheduler = try Command.run(tools.wrapper, [Paths.binaries + "/pgbackup-scheduler", "--env-file", envFile], environment: clean)
         #expect(scheduler.status == 0, "disabled scheduler exits 0: \(scheduler)")

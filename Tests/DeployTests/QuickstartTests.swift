@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// deploy/quickstart.sh end to end, as a newcomer would run it, on free ports and in a state
@@ -31,8 +32,8 @@ struct QuickstartTests {
             return env
         }
 
-        func start() throws -> CommandResult { try Command.run(script, [], environment: environment, timeout: 300) }
-        func stop(_ extra: [String] = []) throws -> CommandResult {
+        func start() throws -> ProcessResult { try Command.run(script, [], environment: environment, timeout: 300) }
+        func stop(_ extra: [String] = []) throws -> ProcessResult {
             try Command.run(script, ["stop"] + extra, environment: environment, timeout: 120)
         }
 
@@ -45,7 +46,7 @@ struct QuickstartTests {
             try config.write(toFile: scratch.path + "/config", atomically: true, encoding: .utf8)
             let result = try Command.run("curl", ["--config", scratch.path + "/config", "https://127.0.0.1:\(httpsPort)\(path)"])
             let body = (try? FileFacts.data(scratch.path + "/body")) ?? Data()
-            return (Int(result.stdout) ?? -1, body)
+            return (Int(result.out) ?? -1, body)
         }
     }
 
@@ -68,7 +69,7 @@ struct QuickstartTests {
         let base = try TemporaryDirectory(prefix: "qs")
         // As root the cluster runs as postgres and nginx's workers as www-data: they must enter it.
         chmod(base.path, 0o755)
-        let run = Run(state: base.path + "/local", httpsPort: try Network.freePort(), pgPort: Int.random(in: 20000...60000))
+        let run = Run(state: base.path + "/local", httpsPort: try LoopbackPort.free(), pgPort: Int.random(in: 20000...60000))
         defer {
             _ = try? run.stop(["--purge"])
             base.remove()
@@ -77,23 +78,23 @@ struct QuickstartTests {
         let first = try run.start()
         try #require(first.status == 0, "\(first)")
         let url = "https://127.0.0.1:\(run.httpsPort)/api/backups"
-        #expect(first.stdout.contains(url), "\(first.stdout)")
-        #expect(first.stdout.contains("user:      admin"), "\(first.stdout)")
+        #expect(first.out.contains(url), "\(first.out)")
+        #expect(first.out.contains("user:      admin"), "\(first.out)")
 
         // The password is not printed; the summary says where it is.
         let credentialsPath = run.state + "/credentials"
-        #expect(first.stdout.contains(credentialsPath), "\(first.stdout)")
+        #expect(first.out.contains(credentialsPath), "\(first.out)")
         #expect(try FileFacts.mode(credentialsPath) == 0o600)
         let credentials = try FileFacts.text(credentialsPath).trimmingCharacters(in: .newlines)
         let password = String(credentials.drop(while: { $0 != ":" }).dropFirst())
         #expect(credentials.hasPrefix("admin:") && password.count >= 20)
-        #expect(!first.output.contains(password), "the password was printed")
+        #expect(!first.combined.contains(password), "the password was printed")
 
         // The throwaway cluster holds the sample data.
         let count = try Command.run("psql", ["-X", "-tA", "-h", run.state + "/pg/run", "-p", String(run.pgPort), "-U", "postgres",
                                              "-d", "pgbackup_demo", "-c",
                                              "SELECT (SELECT count(*) FROM customers) || ' ' || (SELECT count(*) FROM orders) || ' ' || (SELECT count(*) FROM products WHERE attributes ? 'color')"])
-        #expect(count.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "3000 8000 500", "\(count)")
+        #expect(count.out.trimmingCharacters(in: .whitespacesAndNewlines) == "3000 8000 500", "\(count)")
 
         // Through nginx: no credentials, no entry; with them, the first backup is listed.
         #expect(try run.get("/api/backups", credentials: nil).status == 401)
@@ -112,11 +113,11 @@ struct QuickstartTests {
         try download.body.write(to: URL(fileURLWithPath: gz))
         let sql = try Command.run("gzip", ["-dc", gz])
         #expect(sql.status == 0)
-        #expect(sql.stdout.contains("COPY public.customers"))
-        #expect(sql.stdout.contains("渡辺 美咲"))
+        #expect(sql.out.contains("COPY public.customers"))
+        #expect(sql.out.contains("渡辺 美咲"))
 
         // The reader monitor, printed with its credentials file, may look but not download.
-        #expect(first.stdout.contains("reader:    monitor"), "\(first.stdout)")
+        #expect(first.out.contains("reader:    monitor"), "\(first.out)")
         let reader = try FileFacts.text(run.state + "/credentials-reader").trimmingCharacters(in: .newlines)
         #expect(reader.hasPrefix("monitor:"))
         #expect(try FileFacts.mode(run.state + "/credentials-reader") == 0o600)
@@ -133,7 +134,7 @@ struct QuickstartTests {
         #expect(Self.firstPid(run.state + "/pg/data/postmaster.pid") == postgresBefore)
         let responderAfter = Self.firstPid(run.state + "/run/fcgi.pid")
         #expect(responderAfter != nil && responderAfter != responderBefore)
-        if let responderBefore { #expect(!Processes.isRunning(responderBefore)) }
+        if let responderBefore { #expect(!ProcessTable.isAlive(responderBefore)) }
         let relisted = try run.get("/api/backups", credentials: credentials)
         #expect(relisted.status == 200)
         #expect((try JSONSerialization.jsonObject(with: relisted.body) as? [Any])?.count == 1)
@@ -143,9 +144,9 @@ struct QuickstartTests {
         #expect(pids.count >= 3, "responder, postgres and nginx pid files: \(Self.pidFiles(under: run.state))")
         let stopped = try run.stop()
         #expect(stopped.status == 0, "\(stopped)")
-        for pid in pids { #expect(!Processes.isRunning(pid), "pid \(pid) still runs") }
-        #expect(!Network.isListening(run.httpsPort))
-        #expect(Processes.working(in: run.state).isEmpty, "left behind: \(Processes.working(in: run.state))")
+        for pid in pids { #expect(!ProcessTable.isAlive(pid), "pid \(pid) still runs") }
+        #expect(!LoopbackPort.isListening(run.httpsPort))
+        #expect(ProcessTable.working(in: run.state).isEmpty, "left behind: \(ProcessTable.working(in: run.state))")
         let kept = try FileManager.default.contentsOfDirectory(atPath: run.state + "/backups")
         #expect(kept.contains(name) && kept.contains(name + ".json"), "\(kept)")
 
@@ -159,12 +160,12 @@ struct QuickstartTests {
     func stopWithoutStart() throws {
         let base = try TemporaryDirectory(prefix: "qs")
         defer { base.remove() }
-        let run = Run(state: base.path + "/never", httpsPort: try Network.freePort(), pgPort: 5432)
+        let run = Run(state: base.path + "/never", httpsPort: try LoopbackPort.free(), pgPort: 5432)
         let stopped = try run.stop()
         #expect(stopped.status == 0, "\(stopped)")
         #expect(!FileFacts.exists(run.state))
         let unknown = try Command.run(run.script, ["frobnicate"], environment: run.environment)
         #expect(unknown.status != 0)
-        #expect(unknown.stderr.contains("unknown command 'frobnicate'"), "\(unknown)")
+        #expect(unknown.err.contains("unknown command 'frobnicate'"), "\(unknown)")
     }
 }

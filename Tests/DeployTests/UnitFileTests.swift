@@ -16,7 +16,7 @@ struct UnitFileTests {
         let result = try Command.run(
             "systemd-analyze", ["verify", "--root=\(staged.root.path)"] + Paths.units.map { "/etc/systemd/system/\($0)" })
         #expect(result.status == 0, "\(result)")
-        #expect(!result.output.contains("pgbackup"), "verify complained: \(result.output)")
+        #expect(!result.combined.contains("pgbackup"), "verify complained: \(result.combined)")
     }
 
     @Test("systemd-analyze verify notices a missing ExecStart binary (the check is real)")
@@ -31,7 +31,7 @@ struct UnitFileTests {
         let result = try Command.run(
             "systemd-analyze", ["verify", "--root=\(staged.root.path)", "/etc/systemd/system/pgbackup-scheduler.service"])
         #expect(result.status != 0)
-        #expect(result.output.contains("/usr/local/bin/pgbackup-scheduler is not executable"), "\(result)")
+        #expect(result.combined.contains("/usr/local/bin/pgbackup-scheduler is not executable"), "\(result)")
     }
 
     @Test("systemd-analyze security rates each service at 2.0 or better", arguments: Paths.services)
@@ -40,7 +40,7 @@ struct UnitFileTests {
             "systemd-analyze", ["security", "--offline=yes", "--no-pager", Paths.deploy + "/" + service])
         #expect(result.status == 0, "\(result)")
         let pattern = try Regex(#"Overall exposure level for \S+: ([0-9]+\.[0-9]+)"#)
-        let match = try #require(result.stdout.firstMatch(of: pattern), "no exposure line in \(result)")
+        let match = try #require(result.out.firstMatch(of: pattern), "no exposure line in \(result)")
         let level = try #require(Double(String(match.output[1].substring ?? "")))
         #expect(level <= 2.0, "\(service) exposure \(level)")
     }
@@ -80,7 +80,7 @@ struct UnitFileTests {
             environment: ["TZ": "UTC"])
         #expect(next.status == 0, "\(next)")
         for time in ["10:15:00", "10:30:00", "10:45:00"] {
-            #expect(next.stdout.contains("2030-01-01 \(time) UTC"), "\(next.stdout)")
+            #expect(next.out.contains("2030-01-01 \(time) UTC"), "\(next.out)")
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import FastCGI
@@ -17,7 +18,7 @@ extension ProcessTests {
         }
 
         @Test func stopEndsRunAfterServingAndRemovesTheSocket() throws {
-            let scratch = try ScratchDirectory()
+            let scratch = try TemporaryDirectory(prefix: "fcgi", mode: 0o711)
             defer { scratch.remove() }
             let path = scratch.path + "/embedded.sock"
             let lines = Box<[String]>([])
@@ -38,20 +39,20 @@ extension ProcessTests {
                 finished.value = true
             }
             thread.start()
-            #expect(ChildProcess.eventually(timeout: 10) { FileManager.default.fileExists(atPath: path) })
+            #expect(Poll.until(timeout: 10, interval: 20_000) { FileManager.default.fileExists(atPath: path) })
 
-            let client = try ChildProcess(
-                try Paths.tool("cgi-fcgi"), ["-bind", "-connect", path],
+            let client = try LoggedProcess(
+                try ProcessRunner.tool("cgi-fcgi"), ["-bind", "-connect", path],
                 environment: ["REQUEST_METHOD": "POST", "DOCUMENT_URI": "/api/backups", "QUERY_STRING": "n=1",
                               "REMOTE_USER": "alice"],
                 in: scratch.url, name: "client")
             let result = try client.result(timeout: 15)
-            #expect(result.output == "Status: 201 Created\r\nContent-Type: text/plain\r\nLocation: /api/backups/x\r\n"
+            #expect(result.out == "Status: 201 Created\r\nContent-Type: text/plain\r\nLocation: /api/backups/x\r\n"
                 + "Content-Length: 8\r\n\r\nmade n=1")
             #expect(seen.value == ["POST /api/backups user=alice"])
 
             server.stop()
-            #expect(ChildProcess.eventually(timeout: 10) { finished.value })
+            #expect(Poll.until(timeout: 10, interval: 20_000) { finished.value })
             #expect(!FileManager.default.fileExists(atPath: path))
             #expect(lines.value.first == "listening on \(path) with 2 workers")
             #expect(lines.value.contains("stopping: stop requested"))
@@ -62,7 +63,7 @@ extension ProcessTests {
         }
 
         @Test func stopBeforeRunMakesRunReturnWithoutListening() throws {
-            let scratch = try ScratchDirectory()
+            let scratch = try TemporaryDirectory(prefix: "fcgi", mode: 0o711)
             defer { scratch.remove() }
             let path = scratch.path + "/never.sock"
             let server = Server(

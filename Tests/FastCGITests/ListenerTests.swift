@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import FastCGI
@@ -72,9 +73,9 @@ import Testing
 }
 
 @Suite struct UnixSocketBinding {
-    let scratch: ScratchDirectory
+    let scratch: TemporaryDirectory
 
-    init() throws { scratch = try ScratchDirectory() }
+    init() throws { scratch = try TemporaryDirectory(prefix: "fcgi", mode: 0o711) }
 
     @Test func aPathLongerThan107BytesIsRejected() throws {
         defer { scratch.remove() }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 extension ProcessTests {
@@ -7,12 +8,12 @@ extension ProcessTests {
         @Test func renderedConfigurationPassesNginxTest() throws {
             let front = try FrontEnd()
             defer { front.shutdown() }
-            let check = try ChildProcess(
-                try Paths.tool("nginx"), ["-t", "-p", front.nginxDirectory + "/", "-c", front.nginxDirectory + "/nginx.conf"],
+            let check = try LoggedProcess(
+                try ProcessRunner.tool("nginx"), ["-t", "-p", front.nginxDirectory + "/", "-c", front.nginxDirectory + "/nginx.conf"],
                 in: front.scratch.url, name: "nginx-t")
             let result = try check.result(timeout: 30)
-            #expect(result.status == 0, "nginx -t: \(result.stderr)")
-            #expect(result.stderr.contains("test is successful"))
+            #expect(result.status == 0, "nginx -t: \(result.err)")
+            #expect(result.err.contains("test is successful"))
 
             let site = try String(contentsOfFile: front.nginxDirectory + "/pgbackup.conf", encoding: .utf8)
             let directives = site.split(separator: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("#") }
@@ -153,20 +154,20 @@ extension ProcessTests {
             let firstPid = try String(contentsOfFile: pidFile, encoding: .utf8)
             var environment = ProcessInfo.processInfo.environment
             environment["PGBACKUP_HTTP_PASSWORD"] = FrontEnd.password
-            let again = try ChildProcess(
+            let again = try LoggedProcess(
                 Paths.localNginx, ["start", front.nginxDirectory, String(front.port), front.socketPath],
                 environment: environment, in: front.scratch.url, name: "restart")
             let restart = try again.result(timeout: 60)
-            #expect(restart.status == 0, "\(restart.stderr)")
-            #expect(restart.stderr.isEmpty && restart.output.isEmpty)
+            #expect(restart.status == 0, "\(restart.err)")
+            #expect(restart.err.isEmpty && restart.out.isEmpty)
             #expect(try String(contentsOfFile: pidFile, encoding: .utf8) != firstPid)
             #expect(try front.request("/api/backups").status == 200)
 
             for attempt in 1...2 {
-                let stop = try ChildProcess(
+                let stop = try LoggedProcess(
                     Paths.localNginx, ["stop", front.nginxDirectory], in: front.scratch.url, name: "stop-\(attempt)")
                 let result = try stop.result(timeout: 60)
-                #expect(result.status == 0, "\(result.stderr)")
+                #expect(result.status == 0, "\(result.err)")
             }
             #expect(!FileManager.default.fileExists(atPath: pidFile))
             let refused = try front.request("/api/backups", timeout: 5)
@@ -174,16 +175,16 @@ extension ProcessTests {
         }
 
         @Test func localShRequiresAPassword() throws {
-            let scratch = try ScratchDirectory()
+            let scratch = try TemporaryDirectory(prefix: "fcgi", mode: 0o711)
             defer { scratch.remove() }
             var environment = ProcessInfo.processInfo.environment
             environment["PGBACKUP_HTTP_PASSWORD"] = nil
-            let child = try ChildProcess(
+            let child = try LoggedProcess(
                 Paths.localNginx, ["start", scratch.path + "/nginx", "1", scratch.path + "/s.sock"],
                 environment: environment, in: scratch.url, name: "nopass")
             let result = try child.result(timeout: 30)
             #expect(result.status == 1)
-            #expect(result.stderr == "local.sh: set PGBACKUP_HTTP_PASSWORD\n")
+            #expect(result.err == "local.sh: set PGBACKUP_HTTP_PASSWORD\n")
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 extension ProcessTests {
@@ -30,7 +31,7 @@ extension ProcessTests {
             #expect(response.headers.lowercased().contains("content-length: \(size)"))
             #expect(response.body.count == size)
             #expect(Array(response.body) == streamPattern(count: size))
-            #expect(ChildProcess.eventually(timeout: 5) { front.echo?.stderr.contains("stream: sent \(size) bytes") == true })
+            #expect(Poll.until(timeout: 5, interval: 20_000) { front.echo?.stderr.contains("stream: sent \(size) bytes") == true })
         }
 
         @Test func aClientLeavingMidStreamDoesNotHurtTheServer() throws {
@@ -42,7 +43,7 @@ extension ProcessTests {
             #expect(abandoned.curlExit == 28)
             #expect(abandoned.body.count > 0 && abandoned.body.count < 1_073_741_824)
 
-            let noticed = ChildProcess.eventually(timeout: 15) {
+            let noticed = Poll.until(timeout: 15, interval: 20_000) {
                 front.echo?.stderr.contains("stream: client disconnected after") == true
             }
             #expect(noticed, "fcgi-echo log: \(front.echo?.stderr ?? "")")
@@ -88,7 +89,7 @@ extension ProcessTests {
             let slow = try front.start("/api/backups/slow?ms=3000")
             usleep(800_000)
             echo.signal(SIGTERM)
-            #expect(ChildProcess.eventually(timeout: 5) { echo.stderr.contains("stopping: SIGTERM") })
+            #expect(Poll.until(timeout: 5, interval: 20_000) { echo.stderr.contains("stopping: SIGTERM") })
             #expect(echo.isRunning, "the responder must wait for the slow request")
             #expect(!FileManager.default.fileExists(atPath: front.socketPath), "the socket should be gone at once")
             let late = try front.request("/api/backups")
@@ -106,8 +107,8 @@ extension ProcessTests {
             defer { front.shutdown() }
             var arguments = ["-s", front.socketPath, "-M", runningAsRoot ? "0660" : "0600", "-n"]
             if runningAsRoot { arguments += ["-G", "www-data"] }
-            let echo = try ChildProcess(
-                try Paths.tool("spawn-fcgi"), arguments + ["--", Paths.echo], in: front.scratch.url, name: "spawned")
+            let echo = try LoggedProcess(
+                try ProcessRunner.tool("spawn-fcgi"), arguments + ["--", Paths.echo], in: front.scratch.url, name: "spawned")
             defer { echo.stop() }
             try FrontEnd.waitUntilListening(echo)
             #expect(echo.stderr.contains("listening on fd 0"))

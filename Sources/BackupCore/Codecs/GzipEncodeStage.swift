@@ -4,8 +4,9 @@ import Foundation
 /// into a gzip member of its own, and the members are written to `next` in order. Concatenated members are
 /// standard gzip (gzip, Python's gzip module and zlib read them, every member's CRC checked).
 ///
-/// libdeflate has no streaming API and no preset dictionary, so each block starts cold; at 1 MiB the cost is
-/// well under 1 % of the output, and libdeflate's better matching more than makes up for it against `gzip -6`.
+/// libdeflate has no streaming API and no preset dictionary, so each block starts cold. On a 304 MB plain dump
+/// at level 6, 1 MiB blocks came out 0.08 % larger than 4 MiB blocks and 8 % smaller than `gzip -6`, for less
+/// than half of zlib's CPU time; larger blocks only cost memory.
 /// `write` and `finish` are called from one thread, which also runs `next`; the blocks in flight are bounded,
 /// so memory stays flat whatever the input size.
 final class GzipEncodeStage: ByteStage {

@@ -7,6 +7,10 @@ import Foundation
 /// libzstd's worker threads come from a pool this stage creates, on a thread whose nice value is raised first,
 /// so the workers inherit it. `write` and `finish` are called from one thread, which also runs `next`.
 final class ZstdEncodeStage: ByteStage {
+    /// Input per libzstd job. Its own choice at level 3 (8 MiB) cost 51 MB of RSS with two workers on a 304 MB
+    /// dump; 2 MiB cost 15 MB, with the same size and CPU time. libzstd raises it where a level's window needs.
+    static let defaultJobSize = 2 << 20
+
     private let next: ByteStage
     private let context: OpaquePointer
     private let pool: OpaquePointer?
@@ -22,8 +26,9 @@ final class ZstdEncodeStage: ByteStage {
     ///   - level: zstd level 1–19.
     ///   - workers: libzstd's compression threads (default: one per core); 0 compresses on the caller's thread.
     ///   - niceIncrement: added to the compression threads' nice value, so other work goes first; 0 leaves it.
+    ///   - jobSize: input bytes per libzstd job when multithreaded (0: libzstd's choice).
     init(level: Int, workers: Int = ProcessInfo.processInfo.activeProcessorCount, niceIncrement: Int32 = 0,
-         next: ByteStage) throws {
+         jobSize: Int = ZstdEncodeStage.defaultJobSize, next: ByteStage) throws {
         guard Codec.zstd.levels.contains(level) else { throw CodecError.levelOutOfRange(.zstd, level) }
         guard let context = ZSTD_createCCtx() else { throw CodecError.initFailed(.zstd, "out of memory") }
         let workerCount = min(max(workers, 0), 16)
@@ -35,6 +40,7 @@ final class ZstdEncodeStage: ByteStage {
         if let pool {
             try Self.check(ZSTD_CCtx_refThreadPool(context, pool), failure: CodecError.initFailed)
             try setParameter(ZSTD_c_nbWorkers, Int32(workerCount))
+            if jobSize > 0 { try setParameter(ZSTD_c_jobSize, Int32(jobSize)) }
         }
     }
 

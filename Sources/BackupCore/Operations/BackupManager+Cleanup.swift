@@ -2,13 +2,14 @@ import Foundation
 
 extension BackupManager {
     /// Removes a backup's dump and sidecar (sidecar first, so a crash in between leaves an orphan, not a lie).
-    public func delete(_ name: String, user: String? = nil) throws {
+    public func delete(_ name: String, user: String? = nil) throws -> DeleteResult {
         let name = try BackupName.validate(name)
         let lock = try store.lock("delete", now: clock.now())
         defer { withExtendedLifetime(lock) {} }
         guard store.hasDump(name) || store.hasSidecar(name) else { throw BackupError.notFound(name) }
         try store.remove([name])
         logger.info("backup deleted", metadata: ["filename": "\(name)", "user": "\(user ?? "-")"])
+        return DeleteResult(filename: name)
     }
 
     /// Applies retention to complete backups; orphans and damaged entries are never touched.

@@ -8,11 +8,7 @@ extension BackupManager {
     public func restore(_ name: String, targetDatabase: String? = nil, safetyBackup: Bool = true,
                         terminateConnections: Bool = false, user: String? = nil,
                         progress: ProgressHandler? = nil) throws -> RestoreResult {
-        let name = try BackupName.validate(name)
-        let named = targetDatabase ?? configuration.postgres.database
-        if let problem = DatabaseName.problem(named) { throw BackupError.invalidInput("invalid target database: \(problem)") }
-        // A client's mistake, refused before the lock and not recorded as a failure of the system.
-        if let metadata = try? store.metadata(name) { _ = try restoreTarget(for: metadata, explicit: targetDatabase) }
+        try checkRestoreRequest(name, targetDatabase: targetDatabase, backupMustExist: false)
         let lock = try store.lock("restore", now: clock.now(), writesNothing: !safetyBackup)
         defer { withExtendedLifetime(lock) {} }
         let started = Date()

@@ -9,6 +9,23 @@ extension BackupManager {
         metadata.database.isEmpty ? BackupName.databasePart(metadata.filename) : metadata.database
     }
 
+    /// The checks a restore request passes before it takes the lock: a valid backup name, a valid target database
+    /// name, and a target that fits the backup (see `restoreTarget`). A client's mistake is refused here, before the
+    /// lock and without being recorded as a failure of the system.
+    ///
+    /// - Parameter backupMustExist: the restore runs later, as a job, so a missing backup is refused now too (it is
+    ///   looked up first, as the job would); a restore run at once looks it up again under the lock instead.
+    public func checkRestoreRequest(_ name: String, targetDatabase: String?, backupMustExist: Bool) throws {
+        let name = try BackupName.validate(name)
+        let known = backupMustExist ? try store.metadata(name) : nil
+        if let problem = DatabaseName.problem(targetDatabase ?? configuration.postgres.database) {
+            throw BackupError.invalidInput("invalid target database: \(problem)")
+        }
+        if let metadata = known ?? (try? store.metadata(name)) {
+            _ = try restoreTarget(for: metadata, explicit: targetDatabase)
+        }
+    }
+
     /// The database a restore of `metadata` goes into: `explicit` when given, else POSTGRES_DB — but only when the
     /// backup is of POSTGRES_DB. Restoring one database's backup over another must be asked for by name, or undoing
     /// a staging restore with its safety backup could overwrite production.

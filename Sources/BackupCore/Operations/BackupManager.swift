@@ -32,7 +32,7 @@ public struct BackupManager: Sendable {
     ///   it leads its own session it may lower that session's CPU weight (see `SessionPriority`). Never from the
     ///   responder serving a synchronous request: its session is the API's.
     public func create(description: String = "", kind: BackupKind = .manual, user: String? = nil,
-                       yieldsSession: Bool = false, progress: ProgressHandler? = nil) throws -> BackupMetadata {
+                       yieldsSession: Bool = false, progress: ProgressHandler? = nil) throws -> CreateResult {
         let description = try Self.checkDescription(description)
         let lock = try store.lock("create", now: clock.now())
         defer { withExtendedLifetime(lock) {} }
@@ -61,7 +61,7 @@ public struct BackupManager: Sendable {
             // The backup itself is committed; a retention failure is reported but does not undo it.
             logger.error("retention failed after backup", metadata: ["error": "\(error)"])
         }
-        return metadata
+        return CreateResult(backup: metadata)
     }
 
     func createLocked(database: String, description: String, kind: BackupKind,

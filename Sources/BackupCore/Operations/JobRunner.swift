@@ -37,7 +37,7 @@ public struct JobRunner: Sendable {
     /// Records the job and starts a detached process (own session) to run it, then waits (up to 10 s) until
     /// that process holds the lock. So two requests at once get one 202 and one 409, never two 202s of which one
     /// fails later.
-    public func start(_ operation: Job.Operation, user: String?) throws -> Job {
+    public func start(_ operation: Job.Operation, user: String?) throws -> StartedJob {
         if let holder = store.lockHolder { throw BackupError.operationInProgress(holder) }
         try store.prepare()
         pruneFinishedJobs(olderThan: 7 * 86_400)
@@ -56,7 +56,7 @@ public struct JobRunner: Sendable {
         store.saveJobPID(child.pid, id: id)
         // Reap it without blocking this thread, so no zombie is left while the responder lives.
         Thread.detachNewThread { child.wait() }
-        return try waitUntilStarted(job)
+        return StartedJob(job: try waitUntilStarted(job))
     }
 
     private func waitUntilStarted(_ job: Job) throws -> Job {
@@ -78,9 +78,9 @@ public struct JobRunner: Sendable {
 
     /// The jobs still on record (finished ones are kept for 7 days), newest first, at most `limit`. A job file
     /// that cannot be read is left out rather than failing the whole list.
-    public func recent(limit: Int = 100) throws -> [Job] {
+    public func recent(limit: Int = 100) throws -> JobList {
         let jobs = store.jobIDs().compactMap { id -> Job? in Job.isValidID(id) ? try? read(id) : nil }
-        return Array(jobs.sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }.prefix(limit))
+        return JobList(jobs: Array(jobs.sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }.prefix(limit)))
     }
 
     /// Job files are small but would pile up forever; finished ones older than `age` seconds go.
@@ -94,9 +94,10 @@ public struct JobRunner: Sendable {
         }
     }
 
-    /// Runs job `id` in this process (the detached child); returns the process exit code.
-    public func run(_ id: String) -> Int32 {
-        guard var job = try? read(id) else { return 2 }
+    /// Runs job `id` in this process (the detached child); returns the job as it ended, or nil when there is no
+    /// job `id` to run.
+    public func run(_ id: String) -> Job? {
+        guard var job = try? read(id) else { return nil }
         job.state = .running
         job.pid = getpid()
         job.updatedAt = manager.clock.now()
@@ -105,10 +106,9 @@ public struct JobRunner: Sendable {
         do {
             switch job.operation {
             case let .create(description):
-                let metadata = try manager.create(description: description, kind: .manual, user: job.user,
-                                                  yieldsSession: true, progress: progressJob.record)
-                job.result = .object([("success", .bool(true)), ("message", .string("Backup created successfully")),
-                                      ("backup", metadata.listingJSON)])
+                let result = try manager.create(description: description, kind: .manual, user: job.user,
+                                                yieldsSession: true, progress: progressJob.record)
+                job.result = result.json
             case let .restore(filename, target, safety, terminate):
                 let result = try manager.restore(filename, targetDatabase: target, safetyBackup: safety,
                                                  terminateConnections: terminate, user: job.user,
@@ -126,7 +126,6 @@ public struct JobRunner: Sendable {
         job.progress = progressJob.last
         job.updatedAt = manager.clock.now()
         try? save(job)
-        if job.state == .failed, let signal = Interruption.shared.signal { return 128 + signal }
-        return job.state == .succeeded ? 0 : 1
+        return job
     }
 }

@@ -32,7 +32,7 @@ struct ListingCache {
 
     /// The compact JSON array `GET /api/backups` answers, newest first.
     func listBody() throws -> [UInt8] {
-        try cached(kind: "list") { Array(JSON.array(try store.listing().entries.map(\.json)).serialized().utf8) }
+        try cached(kind: "list") { Array(try store.listing().json.serialized().utf8) }
     }
 
     /// `listBody()` and a newline, gzip-compressed (level 6), for clients that send `Accept-Encoding: gzip`.

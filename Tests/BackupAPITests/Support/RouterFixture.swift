@@ -2,12 +2,14 @@ import BackupAPI
 @testable import BackupCore
 import Foundation
 import Logging
+import TestSupport
 import Testing
 
 /// A router over a fresh temp BACKUP_DIR, with hand-made backups and no PostgreSQL. The configured database
 /// points at a port nothing listens on, so a test that reached pg_dump or psql by mistake would fail loudly.
 final class RouterFixture: @unchecked Sendable {
     static let now = Date(timeIntervalSince1970: 1_780_000_000)  // 2026-05-28T20:26:40Z
+    private let scratch: TemporaryDirectory
     let directory: String
     let router: Router
     let manager: BackupManager
@@ -17,10 +19,8 @@ final class RouterFixture: @unchecked Sendable {
     ///   - jobExecutable: what an async request starts; `/bin/true` runs nothing and exits at once.
     init(maxCount: Int = 30, retentionDays: Int = 7, jobExecutable: String = "/bin/true",
          operators: Operators = .users(["alice", "carol"])) throws {
-        var template = Array("/tmp/pgbackup-apitest-XXXXXX".utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.map { mkdtemp($0) != nil } ?? false }
-        guard made else { throw FixtureError("mkdtemp failed: errno \(errno)") }
-        let root = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        scratch = try TemporaryDirectory(prefix: "apitest")
+        let root = scratch.path
         directory = root + "/backups"
         let configuration = Configuration(
             backupDirectory: directory, retentionDays: retentionDays, maxCount: maxCount, intervalHours: 24,
@@ -32,8 +32,6 @@ final class RouterFixture: @unchecked Sendable {
         router = Router(manager: manager, jobs: JobRunner(manager: manager, executable: jobExecutable), logger: logger)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     }
-
-    deinit { try? FileManager.default.removeItem(atPath: (directory as NSString).deletingLastPathComponent) }
 
     // MARK: requests
 
@@ -139,16 +137,11 @@ final class RouterFixture: @unchecked Sendable {
         var lock = flock()
         lock.l_type = Int16(F_WRLCK)
         lock.l_whence = Int16(SEEK_SET)
-        guard fd >= 0, fcntl(fd, 37, &lock) == 0 else { throw FixtureError("cannot take the lock: errno \(errno)") }
+        guard fd >= 0, fcntl(fd, 37, &lock) == 0 else { throw HarnessError.setup("cannot take the lock: errno \(errno)") }
         let holder = #"{"operation":"\#(operation)","since":"2026-05-28T20:00:00.000000Z","pid":\#(getpid())}"#
         _ = Array(holder.utf8).withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
         return fd
     }
-}
-
-struct FixtureError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }
 
 extension APIResponse {
@@ -158,7 +151,7 @@ extension APIResponse {
             switch body {
             case .json, .rawJSON: return try JSON.parse(bodyBytes)
             case let .gzipJSON(compressed): return try JSON.parse(try Self.gunzip(compressed))
-            case .file, .empty: throw FixtureError("the response body is not JSON (status \(status))")
+            case .file, .empty: throw HarnessError.setup("the response body is not JSON (status \(status))")
             }
         }
     }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import BackupCore
+import TestSupport
 
 /// The end of a test pipeline: keeps everything written to it and counts `finish()` calls.
 final class CollectingStage: ByteStage {
@@ -87,7 +88,7 @@ extension ExternalTool {
     static func zstd(_ plain: [UInt8], level: Int, in directory: TemporaryDirectory) throws -> [UInt8] {
         let path = try directory.write("plain-\(UUID().uuidString)", plain)
         let result = try run("/usr/bin/zstd", ["-\(level)", "-q", "-c", path])
-        guard result.status == 0 else { throw TestFailure("zstd exited with \(result.status)") }
+        guard result.status == 0 else { throw HarnessError.setup("zstd exited with \(result.status)") }
         return result.stdout
     }
 }
@@ -96,7 +97,7 @@ extension ExternalTool {
 /// and bytea (compresses to about a quarter) and of pgbench_accounts (mostly blanks, compresses very well).
 enum DumpText {
     static func make(bytes count: Int, seed: UInt64 = 11) -> [UInt8] {
-        var rng = SplitMix64(seed: seed)
+        var rng = SplitMix64(state: seed)
         var out = Array("--\n-- PostgreSQL database dump\n--\n\nSET statement_timeout = 0;\n".utf8)
         out += Array("CREATE TABLE public.bench_docs (\n    id bigint NOT NULL,\n    body text NOT NULL\n);\n\n".utf8)
         out += Array("COPY public.bench_docs (id, created_at, title, body, attrs, payload, score) FROM stdin;\n".utf8)

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import BackupCore
+import TestSupport
 
 @Suite("DescriptorSource")
 struct DescriptorSourceTests {

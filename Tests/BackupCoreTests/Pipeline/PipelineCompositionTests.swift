@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import BackupCore
+import TestSupport
 
 /// Whole chains as the operations build them, on real files.
 @Suite("Pipeline composition")

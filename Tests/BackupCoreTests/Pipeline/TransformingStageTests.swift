@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import BackupCore
+import TestSupport
 
 /// The restore filter as a stage, and the sinks at the ends of pipelines.
 @Suite("Restore filter stage and sinks")
@@ -93,7 +94,7 @@ final class StandIn {
         directory = try TemporaryDirectory()
         path = directory.file("psql-input")
         fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw TestFailure("cannot create \(path)") }
+        guard fd >= 0 else { throw HarnessError.setup("cannot create \(path)") }
     }
 
     deinit { close(fd) }

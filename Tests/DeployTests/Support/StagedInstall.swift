@@ -1,9 +1,10 @@
 import Foundation
+import TestSupport
 
 /// `deploy/install.sh --root DIR` with the built binaries: what a package build would do.
 struct StagedInstall {
     let root: TemporaryDirectory
-    let result: CommandResult
+    let result: ProcessResult
 
     init(prefix: String? = nil, environment: [String: String?] = ["PGBACKUP_HTTP_PASSWORD": "correct horse battery staple"]) throws {
         let root = try TemporaryDirectory(prefix: "root")
@@ -18,7 +19,7 @@ struct StagedInstall {
         self.root = root
     }
 
-    func again(environment: [String: String?] = [:]) throws -> CommandResult {
+    func again(environment: [String: String?] = [:]) throws -> ProcessResult {
         try Command.run(Paths.deploy + "/install.sh", ["--root", root.path, "--no-build", "--bin-dir", Paths.binaries], environment: environment)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// fcgi-echo on a unix socket behind a throwaway nginx (nginx/local.sh) on a free loopback port.
@@ -6,21 +7,21 @@ final class FrontEnd {
     static let user = "admin"
     static let password = "correct horse battery staple"
 
-    let scratch: ScratchDirectory
+    let scratch: TemporaryDirectory
     let socketPath: String
     let nginxDirectory: String
     let port: Int
-    private(set) var echo: ChildProcess?
+    private(set) var echo: LoggedProcess?
     private var nginxStarted = false
 
     /// Starts fcgi-echo (unless `startEcho` is false) and nginx in front of it.
     init(echoArguments: [String] = [], startEcho: Bool = true) throws {
-        scratch = try ScratchDirectory()
+        scratch = try TemporaryDirectory(prefix: "fcgi", mode: 0o711)
         // Root-run nginx workers are www-data: they traverse this directory and connect as group www-data.
         let socketDirectory = try scratch.subdirectory("run", mode: 0o711)
         socketPath = socketDirectory.appendingPathComponent("fcgi.sock").path
         nginxDirectory = scratch.url.appendingPathComponent("nginx").path
-        port = try freeLoopbackPort()
+        port = try LoopbackPort.free()
         do {
             if startEcho { try startResponder(extraArguments: echoArguments) }
             try startNginx()
@@ -38,17 +39,17 @@ final class FrontEnd {
     }
 
     func startResponder(extraArguments: [String] = []) throws {
-        let child = try ChildProcess(
+        let child = try LoggedProcess(
             Paths.echo, ["--socket", socketPath] + socketOptions + extraArguments,
             in: scratch.url, name: "echo-\(UUID().uuidString.prefix(8))")
         echo = child
         try Self.waitUntilListening(child)
     }
 
-    static func waitUntilListening(_ child: ChildProcess) throws {
-        let ready = ChildProcess.eventually(timeout: 15) { child.stderr.contains("listening on") || !child.isRunning }
+    static func waitUntilListening(_ child: LoggedProcess) throws {
+        let ready = Poll.until(timeout: 15, interval: 20_000) { child.stderr.contains("listening on") || !child.isRunning }
         guard ready, child.isRunning else {
-            throw HarnessError("fcgi-echo did not start: \(child.stderr)")
+            throw HarnessError.setup("fcgi-echo did not start: \(child.stderr)")
         }
     }
 
@@ -56,18 +57,18 @@ final class FrontEnd {
         var environment = ProcessInfo.processInfo.environment
         environment["PGBACKUP_HTTP_PASSWORD"] = Self.password
         environment["PGBACKUP_HTTP_USER"] = Self.user
-        let child = try ChildProcess(
+        let child = try LoggedProcess(
             Paths.localNginx, ["start", nginxDirectory, String(port), socketPath],
             environment: environment, in: scratch.url, name: "local-start")
         let result = try child.result(timeout: 60)
-        guard result.status == 0 else { throw HarnessError("local.sh start failed: \(result.stderr)") }
+        guard result.status == 0 else { throw HarnessError.setup("local.sh start failed: \(result.err)") }
         nginxStarted = true
     }
 
     func shutdown() {
         echo?.stop()
         if nginxStarted,
-            let child = try? ChildProcess(Paths.localNginx, ["stop", nginxDirectory], in: scratch.url, name: "local-stop")
+            let child = try? LoggedProcess(Paths.localNginx, ["stop", nginxDirectory], in: scratch.url, name: "local-stop")
         {
             _ = try? child.result(timeout: 60)
         }
@@ -86,7 +87,7 @@ final class FrontEnd {
 
         func json() throws -> [String: Any] {
             guard let object = try JSONSerialization.jsonObject(with: body) as? [String: Any] else {
-                throw HarnessError("not a JSON object: \(text)")
+                throw HarnessError.setup("not a JSON object: \(text)")
             }
             return object
         }
@@ -102,12 +103,12 @@ final class FrontEnd {
     }
 
     final class PendingRequest {
-        let child: ChildProcess
+        let child: LoggedProcess
         let bodyURL: URL
         let headersURL: URL
         let timeout: Int
 
-        init(child: ChildProcess, bodyURL: URL, headersURL: URL, timeout: Int) {
+        init(child: LoggedProcess, bodyURL: URL, headersURL: URL, timeout: Int) {
             self.child = child
             self.bodyURL = bodyURL
             self.headersURL = headersURL
@@ -117,10 +118,10 @@ final class FrontEnd {
         func finish() throws -> Response {
             let result = try child.result(timeout: TimeInterval(timeout + 10))
             return Response(
-                status: Int(result.output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0,
+                status: Int(result.out.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0,
                 body: (try? Data(contentsOf: bodyURL)) ?? Data(),
                 headers: (try? String(contentsOf: headersURL, encoding: .utf8)) ?? "",
-                curlExit: result.status, curlError: result.stderr)
+                curlExit: result.status, curlError: result.err)
         }
     }
 
@@ -143,7 +144,7 @@ final class FrontEnd {
             arguments += ["-K", config.path]
         }
         arguments += extraArguments + [baseURL + path]
-        let child = try ChildProcess(try Paths.tool("curl"), arguments, in: scratch.url, name: name)
+        let child = try LoggedProcess(try ProcessRunner.tool("curl"), arguments, in: scratch.url, name: name)
         return PendingRequest(child: child, bodyURL: bodyURL, headersURL: headersURL, timeout: timeout)
     }
 
@@ -151,7 +152,7 @@ final class FrontEnd {
     func servedCount() throws -> Int {
         let response = try request("/api/backups/stats")
         guard response.status == 200, let count = try response.json()["requests"] as? Int else {
-            throw HarnessError("stats failed: \(response.status) \(response.text)")
+            throw HarnessError.setup("stats failed: \(response.status) \(response.text)")
         }
         return count
     }

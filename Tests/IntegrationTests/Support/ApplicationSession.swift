@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// An application's database session that stays open: psql reads its SQL from a FIFO this object holds open, so
 /// after `BEGIN; SELECT … FROM t;` it sits "idle in transaction" holding its lock on `t`, as a real application

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Tools that inspect and tamper with backup files from outside the product.

@@ -1,18 +1,19 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Per-test state for CLI tests: the suite's cluster, a private BACKUP_DIR, an empty env file (so a
 /// machine-wide /etc/pgbackup/pgbackup.env never leaks in) and a HOME without a ~/.pgpass.
 final class CLITestContext: @unchecked Sendable {
     let cluster: PostgresCluster
-    let scratch: TempDirectory
+    let scratch: TemporaryDirectory
     let backupDir: URL
     let envFile: URL
     let home: URL
 
     init() throws {
         cluster = try SharedCluster.require()
-        scratch = try TempDirectory(prefix: "cli")
+        scratch = try TemporaryDirectory(prefix: "cli")
         // A space in the path, so every test also proves paths are never split or shell-quoted.
         backupDir = scratch.appending("backup dir")
         envFile = scratch.appending("empty.env")

@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 
 /// Gives a suite one PostgreSQL cluster for all its tests (startup costs about a second); the cluster is

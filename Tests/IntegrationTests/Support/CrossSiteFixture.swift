@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// One stack for the cross-site suite: a PostgreSQL cluster with the sample schema, nginx, and the responder, with

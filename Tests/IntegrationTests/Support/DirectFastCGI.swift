@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// One request straight to a responder's unix socket, without nginx, with libfcgi's `cgi-fcgi` (Debian
 /// libfcgi-bin): its environment becomes the FastCGI params and its stdin the body, so the test decides exactly

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Compares plain pg_dump output of two databases (or one database at two times).
@@ -16,7 +17,7 @@ enum DumpComparison {
 
     /// A short unified diff (at most `limit` lines) of two normalised dumps, made by diff(1).
     static func shortDiff(_ expected: String, _ actual: String, limit: Int = 60) -> String {
-        guard let scratch = try? TempDirectory(prefix: "diff") else { return "(could not make a temp dir for diff)" }
+        guard let scratch = try? TemporaryDirectory(prefix: "diff") else { return "(could not make a temp dir for diff)" }
         defer { scratch.remove() }
         let left = scratch.appending("expected.sql")
         let right = scratch.appending("actual.sql")
@@ -40,5 +41,12 @@ enum DumpComparison {
         if expected == actual { return true }
         Issue.record("\(what): normalised dumps differ\n\(shortDiff(expected, actual))", sourceLocation: sourceLocation)
         return false
+    }
+}
+
+extension PostgresCluster {
+    /// The dump with what legitimately differs between two dumps of equal data removed.
+    func normalisedDump(_ database: String) throws -> String {
+        DumpComparison.normalise(try dump(database))
     }
 }

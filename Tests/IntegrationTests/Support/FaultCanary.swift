@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Files outside BACKUP_DIR that hostile input aims at, and a snapshot of everything in the test's scratch

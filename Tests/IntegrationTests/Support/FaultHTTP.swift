@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// One HTTP answer as curl saw it.
@@ -30,7 +31,7 @@ enum HTTPCredentials {
 /// The real pgbackup-fcgi behind the real nginx (nginx/pgbackup.conf rendered by nginx/local.sh: TLS and basic
 /// auth) on a free loopback port. Requests go through curl, which checks the stack's own certificate.
 final class FaultHTTPStack: @unchecked Sendable {
-    let root: TempDirectory
+    let root: TemporaryDirectory
     let nginxDir: URL
     let socketPath: String
     let port: Int
@@ -47,7 +48,7 @@ final class FaultHTTPStack: @unchecked Sendable {
     /// - Parameter environment: the responder's environment (BACKUP_DIR, POSTGRES_*, PGBACKUP_ENV_FILE…).
     /// - Parameter startResponder: false when the test puts something else on the socket.
     init(environment: [String: String], startResponder: Bool = true) throws {
-        root = try TempDirectory(prefix: "http")
+        root = try TemporaryDirectory(prefix: "http")
         // nginx's workers (www-data) must traverse to the socket and to the htpasswd in nginxDir.
         chmod(root.path, 0o711)
         let run = root.appending("run")
@@ -55,7 +56,7 @@ final class FaultHTTPStack: @unchecked Sendable {
         chmod(run.path, 0o711)
         socketPath = run.appendingPathComponent("fcgi.sock").path
         nginxDir = root.appending("nginx")
-        port = try Self.freePort()
+        port = try LoopbackPort.free()
         password = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         responderEnvironment = environment
         curlConfig = root.appending("curl.conf")
@@ -69,20 +70,11 @@ final class FaultHTTPStack: @unchecked Sendable {
         }
     }
 
-    static var repositoryRoot: URL {
-        if let override = ProcessInfo.processInfo.environment["PGBACKUP_REPO_DIR"], !override.isEmpty {
-            return URL(fileURLWithPath: override, isDirectory: true)
-        }
-        // …/Tests/IntegrationTests/Support/FaultHTTP.swift → the checkout.
-        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-    }
-
     private func startNginx() throws {
         var env = RunningProcess.baseEnvironment(home: root.path)
         env["PGBACKUP_HTTP_PASSWORD"] = password
         env["PGBACKUP_HTTP_USER"] = user
-        let script = Self.repositoryRoot.appendingPathComponent("nginx/local.sh").path
+        let script = SourceTree.root.appendingPathComponent("nginx/local.sh").path
         let result = try ProcessRunner.run(
             try ProcessRunner.tool("bash"), [script, "start", nginxDir.path, String(port), socketPath],
             environment: env, timeout: .seconds(60))
@@ -95,7 +87,7 @@ final class FaultHTTPStack: @unchecked Sendable {
             try Binaries.path("pgbackup-fcgi"), ["--socket", socketPath, "--socket-group", "www-data"] + extraArguments,
             environment: responderEnvironment.merging(["PGBACKUP_OPERATORS": user]) { given, _ in given })
         lock.withLock { responder = process }
-        let up = FaultProc.waitUntil(timeout: 20, interval: 10_000) { !process.isRunning || Self.canConnect(socketPath) }
+        let up = Poll.until(timeout: 20, interval: 10_000) { !process.isRunning || UnixSocket.accepts(socketPath) }
         guard up, process.isRunning else {
             let result = process.wait(timeout: .seconds(5))
             throw HarnessError.commandFailed("pgbackup-fcgi did not start listening on \(socketPath)", result)
@@ -119,7 +111,7 @@ final class FaultHTTPStack: @unchecked Sendable {
     /// call twice.
     func stop() {
         stopResponder()
-        let script = Self.repositoryRoot.appendingPathComponent("nginx/local.sh").path
+        let script = SourceTree.root.appendingPathComponent("nginx/local.sh").path
         _ = try? ProcessRunner.run("/bin/bash", [script, "stop", nginxDir.path],
                                    environment: RunningProcess.baseEnvironment(home: root.path), timeout: .seconds(30))
         killDetachedJobs()
@@ -133,7 +125,7 @@ final class FaultHTTPStack: @unchecked Sendable {
         for name in FileTools.names(in: jobs) where name.hasSuffix(".json") {
             guard let job = try? JSON.object(Data(contentsOf: jobs.appendingPathComponent(name))),
                   let pid = JSON.int(job["pid"]), pid > 1,
-                  let argv = FaultProc.commandLine(pid_t(pid)), argv.range(of: Data("--run-job".utf8)) != nil
+                  let argv = ProcessTable.commandLine(pid_t(pid)), argv.range(of: Data("--run-job".utf8)) != nil
             else { continue }
             kill(pid_t(pid), SIGKILL)
         }
@@ -207,49 +199,6 @@ final class FaultHTTPStack: @unchecked Sendable {
         try Data("user = \"\(escaped)\"\n".utf8).write(to: url)
         chmod(url.path, 0o600)
     }
-
-    /// A loopback TCP port nobody listens on right now.
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw HarnessError.setup("socket: errno \(errno)") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
-                bind(fd, generic, length) == 0 && getsockname(fd, generic, &length) == 0
-            }
-        }
-        guard bound else { throw HarnessError.setup("bind 127.0.0.1:0: errno \(errno)") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    static func unixAddress(_ path: String) -> sockaddr_un? {
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return nil }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (index, byte) in bytes.enumerated() { raw[index] = byte }
-        }
-        return address
-    }
-
-    /// Whether something accepts connections on the unix socket at `path`.
-    static func canConnect(_ path: String) -> Bool {
-        guard var address = unixAddress(path) else { return false }
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        return withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0
-            }
-        }
-    }
 }
 
 /// Stands where the responder's socket would be and counts every connection nginx makes to it (closing each at
@@ -264,7 +213,7 @@ final class FaultSocketTattler: @unchecked Sendable {
 
     init(path: String, group: String = "www-data") throws {
         self.path = path
-        guard var address = FaultHTTPStack.unixAddress(path) else { throw HarnessError.setup("socket path too long") }
+        guard var address = UnixSocket.address(path) else { throw HarnessError.setup("socket path too long") }
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw HarnessError.setup("socket: errno \(errno)") }
         unlink(path)

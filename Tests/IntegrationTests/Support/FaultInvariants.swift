@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The invariants of issue 6 that can be read from the outside, checked after every fault scenario:

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// All fault-injection suites nest in this one, which runs them one after another: several of them time kills
@@ -6,98 +7,39 @@ import Testing
 @Suite("Fault injection and security", .serialized)
 enum FaultSuite {}
 
-/// SplitMix64: a tiny generator with a fixed seed, so a failing kill schedule can be replayed exactly.
+/// SplitMix64 from a fixed seed, so a failing kill schedule can be replayed exactly.
 /// `PGBACKUP_FAULT_SEED` overrides the seed a test chose.
 struct FaultRandom: RandomNumberGenerator {
     let seed: UInt64
-    private var state: UInt64
+    private var generator: SplitMix64
 
     init(seed defaultSeed: UInt64) {
         let override = ProcessInfo.processInfo.environment["PGBACKUP_FAULT_SEED"].flatMap { UInt64($0) }
         seed = override ?? defaultSeed
-        state = seed
+        generator = SplitMix64(state: seed)
     }
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    mutating func next() -> UInt64 { generator.next() }
 }
 
-/// One process as /proc shows it.
-struct ProcEntry: Sendable {
-    var pid: pid_t
-    var parent: pid_t
-    var command: String
-    var state: Character
-}
-
-/// Reading and signalling processes through /proc, for "kill pg_dump now" and "who is running" questions.
+/// Fault-test questions about processes (on top of `ProcessTable`): "kill pg_dump now", "who is still running".
 enum FaultProc {
-    static func entry(_ pid: pid_t) -> ProcEntry? {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let open = text.firstIndex(of: "("), let close = text.lastIndex(of: ")")
-        else { return nil }
-        let command = String(text[text.index(after: open)..<close])
-        let rest = text[text.index(after: close)...].split(separator: " ")
-        guard rest.count > 2, let state = rest[0].first, let parent = pid_t(rest[1]) else { return nil }
-        return ProcEntry(pid: pid, parent: parent, command: command, state: state)
-    }
-
-    static func all() -> [ProcEntry] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return names.compactMap { pid_t($0) }.compactMap(entry)
-    }
-
     /// Live (not zombie) children of `parent`, optionally only those whose command is `command`.
     static func children(of parent: pid_t, command: String? = nil) -> [pid_t] {
-        all().filter { $0.parent == parent && $0.state != "Z" && (command == nil || $0.command == command) }.map(\.pid)
-    }
-
-    /// True while `pid` exists and is not a zombie (an orphan's zombie may never be reaped in a container).
-    static func isAlive(_ pid: pid_t) -> Bool {
-        guard let entry = entry(pid) else { return false }
-        return entry.state != "Z" && entry.state != "X"
-    }
-
-    /// The raw NUL-separated argv of `pid`; nil when it is gone.
-    static func commandLine(_ pid: pid_t) -> Data? {
-        FileManager.default.contents(atPath: "/proc/\(pid)/cmdline")
-    }
-
-    /// The environment `pid` was started with (readable because the tests run as root).
-    static func environment(_ pid: pid_t) -> [String] {
-        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { return [] }
-        return data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+        ProcessTable.all().filter { $0.parent == parent && $0.state != "Z" && (command == nil || $0.command == command) }.map(\.pid)
     }
 
     /// Live processes named `command` whose environment holds `PGDATABASE=database`: pg_dump/psql runs for one
     /// test's database, whoever started them.
     static func postgresClients(_ command: String, database: String) -> [pid_t] {
-        all().filter { $0.command == command && $0.state != "Z" }.map(\.pid)
-            .filter { environment($0).contains("PGDATABASE=\(database)") }
-    }
-
-    /// Polls `condition` every `interval` until it holds or `timeout` passes; returns whether it held.
-    @discardableResult
-    static func waitUntil(
-        timeout: TimeInterval, interval: useconds_t = 2_000, _ condition: () throws -> Bool
-    ) rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if try condition() { return true }
-            usleep(interval)
-        }
-        return try condition()
+        ProcessTable.all().filter { $0.command == command && $0.state != "Z" }.map(\.pid)
+            .filter { ProcessTable.environment($0).contains("PGDATABASE=\(database)") }
     }
 
     /// Kills whatever is left of `command` for `database` (a dump orphaned by a killed parent).
     static func killLeftovers(_ command: String, database: String) {
         for pid in postgresClients(command, database: database) { kill(pid, SIGKILL) }
-        waitUntil(timeout: 10) { postgresClients(command, database: database).isEmpty }
+        Poll.until(timeout: 10) { postgresClients(command, database: database).isEmpty }
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// A small tmpfs mounted over a test's scratch directory (so BACKUP_DIR, the env file and HOME all live on it),
 /// for disk-full scenarios. Needs root, as the fault suite does anyway; `unmount()` puts the directory back.

@@ -1,11 +1,12 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The API as a client meets it: nginx from `nginx/pgbackup.conf` (rendered by `nginx/local.sh`: TLS, basic auth,
 /// a free loopback port) in front of a responder on a unix socket, with a private BACKUP_DIR. `stop()` (also run
 /// by `deinit`) ends nginx, the responder and any detached job the responder started, whatever the test did.
 final class NginxStack: @unchecked Sendable {
-    let scratch: TempDirectory
+    let scratch: TemporaryDirectory
     let nginxDir: URL
     let socketPath: String
     let backupDir: URL
@@ -33,7 +34,7 @@ final class NginxStack: @unchecked Sendable {
     ///   - settings: extra environment (BACKUP_* settings) for the responder.
     init(cluster: PostgresCluster? = nil, database: String? = nil, settings: [String: String] = [:],
          program: ResponderProcess.Program = .pgbackupFCGI) throws {
-        let scratch = try TempDirectory(prefix: "api")
+        let scratch = try TemporaryDirectory(prefix: "api")
         self.scratch = scratch
         nginxDir = scratch.appending("nginx")
         let socketDir = scratch.appending("sock")
@@ -90,7 +91,7 @@ final class NginxStack: @unchecked Sendable {
         env["PGBACKUP_HTTP_READER_PASSWORD"] = readerPassword
         var last: ProcessResult?
         for _ in 0..<4 {
-            let port = try FreePort.next()
+            let port = try LoopbackPort.free()
             let result = try ProcessRunner.run(
                 SourceTree.file("nginx/local.sh").path, ["start", dir.path, String(port), socket], environment: env,
                 timeout: .seconds(60))
@@ -163,27 +164,6 @@ final class NginxStack: @unchecked Sendable {
 
     func sidecar(_ name: String) throws -> [String: Any] {
         try JSON.object(try Data(contentsOf: backupDir.appendingPathComponent(name + ".json")))
-    }
-}
-
-/// Files of the repository the tests use (nginx/local.sh, docs/openapi.yaml): found from this source file,
-/// or from PGBACKUP_SOURCE_DIR.
-enum SourceTree {
-    static var root: URL {
-        if let override = ProcessInfo.processInfo.environment["PGBACKUP_SOURCE_DIR"], !override.isEmpty {
-            return URL(fileURLWithPath: override, isDirectory: true)
-        }
-        // Tests/IntegrationTests/Support/NginxStack.swift → the repository root.
-        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-    }
-
-    static func file(_ relative: String) throws -> URL {
-        let url = root.appendingPathComponent(relative)
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw HarnessError.setup("\(relative) not found under \(root.path); set PGBACKUP_SOURCE_DIR")
-        }
-        return url
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// curl with arguments of the test's choosing (`--limit-rate`, `-C -`, `--http1.1`…) against a stack; the
 /// password still goes on stdin. `-D -` puts the header block on stdout.

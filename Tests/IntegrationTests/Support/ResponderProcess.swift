@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// A FastCGI responder started for a test on its own unix socket: the real `pgbackup-fcgi`, or the test-only
 /// `fcgi-echo` (which reports the FastCGI params nginx sent). When the tests run as root, the socket gets the
@@ -27,10 +28,11 @@ final class ResponderProcess: @unchecked Sendable {
                       arguments: [String] = []) throws -> ResponderProcess {
         var argv = ["--socket", socket]
         if let group = workerGroup { argv += ["--socket-group", group] }
-        let process = try RunningProcess(try Binaries.path(program.rawValue), argv + arguments, environment: environment)
+        let executable = program == .echo ? try Binaries.fixture(program.rawValue) : try Binaries.path(program.rawValue)
+        let process = try RunningProcess(executable, argv + arguments, environment: environment)
         let responder = ResponderProcess(program: program, socketPath: socket, process: process)
         let deadline = Date().addingTimeInterval(20)
-        while !UnixSocketProbe.accepts(socket) {
+        while !UnixSocket.accepts(socket) {
             guard process.isRunning else {
                 throw HarnessError.commandFailed("\(program.rawValue) --socket \(socket)", process.wait(timeout: .seconds(5)))
             }
@@ -50,48 +52,5 @@ final class ResponderProcess: @unchecked Sendable {
     func stop(signal: Int32 = SIGTERM, timeout: Duration = .seconds(30)) -> ProcessResult {
         process.signal(signal)
         return process.wait(timeout: timeout)
-    }
-}
-
-/// Whether something accepts connections on a unix socket.
-enum UnixSocketProbe {
-    static func accepts(_ path: String) -> Bool {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return false }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (index, byte) in bytes.enumerated() { raw[index] = byte }
-        }
-        return withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0
-            }
-        }
-    }
-}
-
-/// Loopback ports nobody listens on.
-enum FreePort {
-    /// Asks the kernel for an unused port on 127.0.0.1 (the caller binds it soon after; a lost race is retried).
-    static func next() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw HarnessError.setup("socket: errno \(errno)") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
-            }
-        }
-        guard bound else { throw HarnessError.setup("bind 127.0.0.1:0: errno \(errno)") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

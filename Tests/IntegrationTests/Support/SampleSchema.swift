@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// A database with the kinds of things a backup tool gets wrong: several thousand rows, a sequence, an
 /// index, a view, a plpgsql function, unicode, bytea with zero bytes, jsonb, a large object, a table

@@ -1,0 +1,16 @@
+import BackupCore
+
+/// The API's HTTP status for each failure, declared once.
+extension BackupError {
+    public var httpStatus: Int {
+        switch self {
+        case .invalidConfiguration, .io, .launchFailed, .dumpFailed, .restoreFailed, .versionMismatch, .interrupted: 500
+        case .invalidInput, .targetNotNamed: 400
+        case .notFound, .jobNotFound: 404
+        case .operationInProgress, .restoreBlocked: 409
+        case .verificationFailed, .dumpTooNew: 422
+        case .databaseUnreachable: 503
+        case .insufficientSpace, .insufficientSpaceForSafetyBackup: 507
+        }
+    }
+}
