@@ -1,8 +1,8 @@
 import Foundation
 
 /// The backup directory on this machine: the first `BackupStorage` driver, and everything else pgbackup keeps
-/// there — the lock, `.partial/` (dumps being written), `.state.json`, `.jobs/`, the listing cache. Only this type
-/// and its extensions touch these paths.
+/// there — the lock, `.partial/` (dumps being written), `.state.json`, `.jobs/`, the listing cache. Only the
+/// types in Storage/ touch these paths; operations ask this type.
 public struct BackupStore: Sendable {
     /// The listing's type under the name the front ends know it by.
     public typealias Listing = BackupListing

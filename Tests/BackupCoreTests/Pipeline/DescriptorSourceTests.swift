@@ -3,6 +3,7 @@ import TestSupport
 import Testing
 
 @testable import BackupCore
+import TestSupport
 
 @Suite("DescriptorSource")
 struct DescriptorSourceTests {

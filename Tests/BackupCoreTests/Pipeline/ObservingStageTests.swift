@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 
 @testable import BackupCore
+import TestSupport
 
 /// The stages that look at the bytes going by and pass them on unchanged.
 @Suite("Observing stages")

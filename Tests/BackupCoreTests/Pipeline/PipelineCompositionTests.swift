@@ -3,6 +3,7 @@ import TestSupport
 import Testing
 
 @testable import BackupCore
+import TestSupport
 
 /// Whole chains as the operations build them, on real files.
 @Suite("Pipeline composition")

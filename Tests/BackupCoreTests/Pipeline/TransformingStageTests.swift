@@ -3,6 +3,7 @@ import TestSupport
 import Testing
 
 @testable import BackupCore
+import TestSupport
 
 /// The restore filter as a stage, and the sinks at the ends of pipelines.
 @Suite("Restore filter stage and sinks")

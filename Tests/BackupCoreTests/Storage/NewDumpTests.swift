@@ -3,6 +3,7 @@ import TestSupport
 import Testing
 
 @testable import BackupCore
+import TestSupport
 
 /// The local store's side of a create: a new dump in `.partial/`, committed into place with its sidecar, or gone.
 @Suite("BackupStore: new dumps, commit and removal")
@@ -82,7 +83,8 @@ struct NewDumpTests {
         let (dir, store) = try Self.prepared()
         let dump = try store.newDump(Self.name)
         try StageRun.feed(Array("hello".utf8), to: dump)
-        #expect(throws: HarnessError.self) { _ = try dump.commit { throw HarnessError.setup("no sidecar") } }
+        struct NoSidecar: Error {}
+        #expect(throws: NoSidecar.self) { _ = try dump.commit { throw NoSidecar() } }
         #expect(try Self.visible(dir).isEmpty)
         #expect(try Self.partials(store).isEmpty)
     }

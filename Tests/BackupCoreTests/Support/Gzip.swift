@@ -4,6 +4,7 @@ import TestSupport
 import Testing
 
 @testable import BackupCore
+import TestSupport
 
 enum Gzip {
     /// gzip as ONE member, the way gzip(1) and the old tool write it (zlib's deflate, whole input at once), so the

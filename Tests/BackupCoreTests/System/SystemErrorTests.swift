@@ -3,6 +3,7 @@ import TestSupport
 import Testing
 
 @testable import BackupCore
+import TestSupport
 
 /// `FileSystem` and `ChildProcess` throw plain `SystemError`s; `BackupError(_:)` says the same in the domain's terms.
 @Suite("SystemError")
@@ -21,7 +22,8 @@ struct SystemErrorTests {
 
     @Test("mapping passes other errors through unchanged")
     func otherErrorsPass() {
-        #expect(throws: HarnessError.self) { try BackupError.mapping { throw HarnessError.setup("other") } }
+        struct Other: Error {}
+        #expect(throws: Other.self) { try BackupError.mapping { throw Other() } }
         #expect(throws: BackupError.notFound("x")) { try BackupError.mapping { throw BackupError.notFound("x") } }
         #expect(throws: BackupError.io(path: "/x", message: "Is a directory")) {
             try BackupError.mapping { throw SystemError(.read, path: "/x", code: EISDIR) }
