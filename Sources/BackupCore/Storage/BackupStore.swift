@@ -69,7 +69,7 @@ public struct BackupStore: Sendable {
         var backups: [BackupMetadata] = []
         var damaged: [(String, String)] = []
         var orphans: [String] = []
-        for name in names where name.hasSuffix(BackupName.suffix) && BackupName.isValid(name) {
+        for name in names where BackupName.isValid(name) {
             guard present.contains(name + ".json") else {
                 orphans.append(name)
                 continue
@@ -79,7 +79,7 @@ public struct BackupStore: Sendable {
             case let .failure(error): damaged.append((name, error.description))
             }
         }
-        for name in names where name.hasSuffix(BackupName.sidecarSuffix) {
+        for name in names where BackupName.isSidecar(name) {
             let dump = String(name.dropLast(5))
             if BackupName.isValid(dump), !present.contains(dump) {
                 damaged.append((dump, "the backup file is missing; only its metadata is left"))
