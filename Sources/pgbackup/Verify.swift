@@ -45,7 +45,7 @@ struct Verify: ParsableCommand {
     }
 
     static func line(_ report: VerificationReport) -> String {
-        let codec = (BackupName.codec(of: report.filename) ?? .gzip).integrityCheck
+        let codec = report.codec.integrityCheck
         let checks = report.checksumChecked ? "sha256, \(codec), dump trailer" : "\(codec) and dump trailer only (no checksum recorded)"
         return "✅ \(report.filename): OK (\(checks))"
     }

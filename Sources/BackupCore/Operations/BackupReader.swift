@@ -73,6 +73,6 @@ struct BackupReader {
             throw failed("the dump holds \(found.trailer.byteCount) bytes, \(expected) were recorded")
         }
         return VerificationReport(filename: metadata.filename, checksumChecked: metadata.sha256 != nil, sha256: digest,
-                                  uncompressedBytes: found.trailer.byteCount)
+                                  uncompressedBytes: found.trailer.byteCount, codec: metadata.compression)
     }
 }

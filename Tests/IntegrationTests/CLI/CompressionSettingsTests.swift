@@ -11,10 +11,7 @@ final class CompressionSettingsTests {
     init() throws { ctx = try CLITestContext() }
     deinit { ctx.remove() }
 
-    /// Dump files of either codec in BACKUP_DIR (`ctx.dumpFiles()` sees `.sql.gz` only).
-    func dumpFiles() -> [String] {
-        FileTools.names(in: ctx.backupDir).filter { $0.hasPrefix("backup_") && !$0.hasSuffix(".json") }
-    }
+    func dumpFiles() -> [String] { ctx.dumpFiles() }
 
     /// (settings, the variable to be named, its value as shown)
     static let badSettings: [([String: String], String, String)] = [
