@@ -20,6 +20,7 @@ struct Status: ParsableCommand {
         print("Scheduled backups:  \(config.enabled ? "enabled" : "disabled"), every \(config.intervalHours) h")
         print("Backup directory:   \(config.backupDirectory)")
         print("Retention:          \(config.retentionDays) days or the newest \(config.maxCount)")
+        print("Compression:        \(config.codec) level \(config.compressionLevel)")
         print("Backups:            \(status.summary.count) (\(Output.megabytes(status.summary.totalSizeBytes)))")
         if let last = status.lastBackup {
             print("Last backup:        \(last.filename) at \(Timestamp.iso8601(last.createdAt)) (\(last.kind?.rawValue ?? "unknown"))")

@@ -4,7 +4,7 @@ import CommandLineSupport
 
 struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check a backup's SHA-256, gzip CRCs and dump trailer (exit 4 when one fails).")
+        abstract: "Check a backup's SHA-256, gzip CRCs or zstd frame checksum, and dump trailer (exit 4 when one fails).")
 
     @Argument(help: "The backup's file name.")
     var name: String?
@@ -45,7 +45,8 @@ struct Verify: ParsableCommand {
     }
 
     static func line(_ report: VerificationReport) -> String {
-        let checks = report.checksumChecked ? "sha256, gzip CRC, dump trailer" : "gzip CRC and dump trailer only (no checksum recorded)"
+        let codec = report.codec.integrityCheck
+        let checks = report.checksumChecked ? "sha256, \(codec), dump trailer" : "\(codec) and dump trailer only (no checksum recorded)"
         return "✅ \(report.filename): OK (\(checks))"
     }
 

@@ -22,7 +22,7 @@ struct BackupOperationsTests {
         #expect(fields.map(\.0) == [
             "filename", "timestamp", "created_at", "database", "size_bytes", "size_mb", "description", "compressed",
             "sha256", "uncompressed_bytes", "duration_seconds", "kind", "pg_dump_version", "server_version",
-            "format_version", "verified",
+            "format_version", "compression", "verified",
         ])
         #expect(items[0]["description"] == .string("Before upgrade ✓"))
         #expect(items[0]["created_at"] == .string(Timestamp.iso8601(new.createdAt)))
@@ -119,6 +119,8 @@ struct BackupOperationsTests {
         #expect(json["retention_days"] == .int(3))
         #expect(json["max_backups"] == .int(12))
         #expect(json["interval_hours"] == .int(24))
+        #expect(json["compression"] == .string("gzip"))
+        #expect(json["compression_level"] == .int(6))
         #expect(json["total_backups"] == .int(2))
         #expect(json["total_size_bytes"] == .int(first.sizeBytes + second.sizeBytes))
         #expect(json["last_backup"]?["filename"] == .string(second.filename))

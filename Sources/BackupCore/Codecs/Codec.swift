@@ -38,6 +38,14 @@ public enum Codec: String, Sendable, CaseIterable, CustomStringConvertible {
         }
     }
 
+    /// The codec's own integrity check, as `verify` names it.
+    public var integrityCheck: String {
+        switch self {
+        case .gzip: "gzip CRC"
+        case .zstd: "zstd frame checksum"
+        }
+    }
+
     public var description: String { rawValue }
 
     /// A stage that compresses what it is handed at `level` (one of `levels`, else `CodecError.levelOutOfRange`)

@@ -12,7 +12,9 @@ public struct Configuration: Sendable, Equatable {
     public var intervalHours: Int
     /// `BACKUP_ENABLED`: whether the scheduler makes backups at all.
     public var enabled: Bool
-    /// `BACKUP_COMPRESSION_LEVEL`: gzip level 1–9.
+    /// `BACKUP_COMPRESSION`: the codec of new backups, `gzip` (the old tool's, the default) or `zstd`.
+    public var codec: Codec
+    /// `BACKUP_COMPRESSION_LEVEL`: within `codec.levels` (gzip 1–9, default 6; zstd 1–19, default 3).
     public var compressionLevel: Int
     /// `BACKUP_LOCK_WAIT_TIMEOUT`: seconds pg_dump (create) and psql (restore, `lock_timeout`) wait for a lock.
     public var lockWaitTimeoutSeconds: Int
@@ -25,7 +27,8 @@ public struct Configuration: Sendable, Equatable {
 
     public init(
         backupDirectory: String = "/var/lib/pgbackup/backups", retentionDays: Int = 7, maxCount: Int = 30,
-        intervalHours: Int = 24, enabled: Bool = true, compressionLevel: Int = 6, lockWaitTimeoutSeconds: Int = 300,
+        intervalHours: Int = 24, enabled: Bool = true, codec: Codec = .gzip, compressionLevel: Int? = nil,
+        lockWaitTimeoutSeconds: Int = 300,
         postgres: PostgresConnection = PostgresConnection(
             host: "localhost", port: 5432, database: "postgres", user: "postgres"),
         operators: Operators = .unset
@@ -35,7 +38,8 @@ public struct Configuration: Sendable, Equatable {
         self.maxCount = maxCount
         self.intervalHours = intervalHours
         self.enabled = enabled
-        self.compressionLevel = compressionLevel
+        self.codec = codec
+        self.compressionLevel = compressionLevel ?? codec.defaultLevel
         self.lockWaitTimeoutSeconds = lockWaitTimeoutSeconds
         self.postgres = postgres
         self.operators = operators
@@ -43,7 +47,7 @@ public struct Configuration: Sendable, Equatable {
 
     static let knownBackupKeys: Set<String> = [
         "BACKUP_DIR", "BACKUP_RETENTION_DAYS", "BACKUP_MAX_COUNT", "BACKUP_INTERVAL_HOURS", "BACKUP_ENABLED",
-        "BACKUP_COMPRESSION_LEVEL", "BACKUP_LOCK_WAIT_TIMEOUT",
+        "BACKUP_COMPRESSION", "BACKUP_COMPRESSION_LEVEL", "BACKUP_LOCK_WAIT_TIMEOUT",
     ]
 
     /// Builds the configuration from `environment`, which wins over the env file's values.
@@ -114,7 +118,7 @@ public struct Configuration: Sendable, Equatable {
         if let days = try settings.positive("BACKUP_RETENTION_DAYS", max: 36_500) { config.retentionDays = days }
         if let count = try settings.positive("BACKUP_MAX_COUNT", max: 1_000_000) { config.maxCount = count }
         if let hours = try settings.positive("BACKUP_INTERVAL_HOURS", max: 87_600) { config.intervalHours = hours }
-        if let level = try settings.positive("BACKUP_COMPRESSION_LEVEL", max: 9) { config.compressionLevel = level }
+        try parseCompressionSettings(settings, into: &config)
         if let seconds = try settings.positive("BACKUP_LOCK_WAIT_TIMEOUT", max: 86_400) {
             config.lockWaitTimeoutSeconds = seconds
         }
@@ -127,6 +131,32 @@ public struct Configuration: Sendable, Equatable {
                     variable: "BACKUP_ENABLED", value: text, reason: "expected true/false/1/0/yes/no")
             }
         }
+    }
+
+    /// `BACKUP_COMPRESSION` first: the level's range and default are the codec's.
+    private static func parseCompressionSettings(_ settings: Settings, into config: inout Configuration) throws {
+        if let text = settings.value("BACKUP_COMPRESSION") {
+            guard let codec = Codec(rawValue: text.lowercased()) else {
+                throw BackupError.invalidConfiguration(
+                    variable: "BACKUP_COMPRESSION", value: text, reason: "expected gzip or zstd")
+            }
+            config.codec = codec
+        }
+        let levels = config.codec.levels
+        config.compressionLevel = config.codec.defaultLevel
+        guard let text = settings.value("BACKUP_COMPRESSION_LEVEL") else { return }
+        guard let level = Int(text) else {
+            throw BackupError.invalidConfiguration(
+                variable: "BACKUP_COMPRESSION_LEVEL", value: text, reason: "not a whole number")
+        }
+        guard levels.contains(level) else {
+            // gzip's message is the one pgbackup always printed; zstd's names the codec, whose range differs.
+            let range = "must be between \(levels.lowerBound) and \(levels.upperBound)"
+            throw BackupError.invalidConfiguration(
+                variable: "BACKUP_COMPRESSION_LEVEL", value: text,
+                reason: config.codec == .gzip ? range : "\(range) for \(config.codec)")
+        }
+        config.compressionLevel = level
     }
 
     private static func parsePostgresSettings(_ settings: Settings, into postgres: inout PostgresConnection) throws {

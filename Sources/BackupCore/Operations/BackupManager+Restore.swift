@@ -1,7 +1,7 @@
 import Foundation
 
 extension BackupManager {
-    /// Verifies the backup, takes a safety backup of the target (unless disabled), then restores in one
+    /// Checks the backup, takes a safety backup of the target (unless disabled), then restores in one
     /// transaction. The target database must exist; a backup of another database than POSTGRES_DB needs the
     /// target named (`targetNotNamed`); a dump from a newer pg_dump than the target server is refused up front.
     /// `terminateConnections` ends every other session on the target (only there) just before restoring.
@@ -16,8 +16,8 @@ extension BackupManager {
             let metadata = try store.metadata(name)
             let target = try restoreTarget(for: metadata, explicit: targetDatabase)
             logger.info("restoring backup", metadata: ["filename": "\(name)", "target": "\(target)", "user": "\(user ?? "-")"])
-            let header = DumpHeader.read(name, from: store, codec: codec)
-            _ = try BackupReader(storage: store, codec: codec).read(metadata)
+            let header = DumpHeader.read(name, from: store, codec: metadata.compression)
+            try checkBeforeRestoring(metadata)
             let server = try tools.serverVersion(database: target)
             try checkDumpVersion(metadata, header: header, target: target, server: server)
             var safety: BackupMetadata?
@@ -36,7 +36,7 @@ extension BackupManager {
                     "target": "\(target)", "sessions": "\(ended.map(\.summary).joined(separator: "; "))"])
                 terminated = ended
             }
-            try RestoreOperation(storage: store, tools: tools, codec: codec)
+            try RestoreOperation(storage: store, tools: tools)
                 .run(metadata, into: target, serverVersion: server.number, progress: progress)
             var result = RestoreResult(filename: name, targetDatabase: target, safetyBackup: safety,
                                        durationSeconds: Date().timeIntervalSince(started))
@@ -47,6 +47,19 @@ extension BackupManager {
         } } catch {
             recordFailure(operation: "restore", error: error)
             throw error
+        }
+    }
+
+    /// The check that refuses a bad file before the safety backup and before psql starts. A backup whose sidecar
+    /// records a sha256 is checked by sha256 and size alone, decoding nothing: the decode checks (codec, trailer,
+    /// uncompressed size) run while the restore streams into psql, before COMMIT. A backup without one (the old
+    /// tool's) is read and decoded in full first, since only its decode checks can tell it is damaged.
+    func checkBeforeRestoring(_ metadata: BackupMetadata) throws {
+        let reader = BackupReader(storage: store)
+        if metadata.sha256 != nil {
+            try reader.checkStoredBytes(metadata)
+        } else {
+            _ = try reader.read(metadata)
         }
     }
 }

@@ -9,8 +9,6 @@ public struct BackupManager: Sendable {
     let tools: PostgresTools
     let clock: TimeSource
     let logger: Logger
-    /// How backups are compressed. Always gzip for now: choosing zstd by configuration is a later issue.
-    var codec: Codec { .gzip }
 
     public init(configuration: Configuration, logger: Logger, clock: TimeSource = SystemTimeSource(),
                 environment: [String: String] = ProcessInfo.processInfo.environment) {
@@ -66,7 +64,7 @@ public struct BackupManager: Sendable {
 
     func createLocked(database: String, description: String, kind: BackupKind,
                       progress: ProgressHandler?) throws -> BackupMetadata {
-        try CreateOperation(store: store, tools: tools, codec: codec, compressionLevel: configuration.compressionLevel,
+        try CreateOperation(store: store, tools: tools, codec: configuration.codec, compressionLevel: configuration.compressionLevel,
                             clock: clock).run(database: database, description: description, kind: kind, progress: progress)
     }
 

@@ -25,6 +25,8 @@ public struct BackupStatus: Sendable {
             ("interval_hours", .int(Int64(configuration.intervalHours))),
             ("total_backups", .int(Int64(summary.count))),
             ("total_size_bytes", .int(summary.totalSizeBytes)),
+            ("compression", .string(configuration.codec.rawValue)),
+            ("compression_level", .int(Int64(configuration.compressionLevel))),
             ("last_backup", lastBackup.map {
                 .object([("filename", .string($0.filename)), ("created_at", .string(Timestamp.iso8601($0.createdAt))),
                          ("kind", $0.kind.map { .string($0.rawValue) } ?? .null)])

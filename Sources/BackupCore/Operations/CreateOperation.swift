@@ -19,7 +19,7 @@ struct CreateOperation {
         let startInstant = Date()
         let versions = try checkVersions(database: database)
         try checkFreeSpace(database: database)
-        let dump = try store.newDump(BackupName.make(database: database, at: started, taken: store.isTaken))
+        let dump = try store.newDump(BackupName.make(database: database, at: started, codec: codec, taken: store.isTaken))
         defer { dump.discard() }
         let pipeline = try Pipeline(codec: codec, level: compressionLevel, progress: progress, into: dump)
         try runDump(of: database, into: pipeline)
@@ -28,7 +28,8 @@ struct CreateOperation {
                 filename: dump.name, createdAt: started, database: database, sizeBytes: pipeline.size.count,
                 description: description, compressed: true, sha256: pipeline.sha256.hexDigest,
                 uncompressedBytes: pipeline.trailer.byteCount, durationSeconds: Date().timeIntervalSince(startInstant),
-                kind: kind, pgDumpVersion: versions.pgDump, serverVersion: versions.server, formatVersion: 1)
+                kind: kind, pgDumpVersion: versions.pgDump, serverVersion: versions.server, formatVersion: 1,
+                compression: codec)
         }
     }
 

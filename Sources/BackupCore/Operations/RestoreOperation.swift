@@ -1,8 +1,8 @@
 import Foundation
 
-/// Restores a verified backup as ONE transaction: psql gets `BEGIN;`, the decoded dump (with pg_dump's own
-/// large-object BEGIN/COMMIT neutralised), and `COMMIT;` only after the whole file decoded, its checksum matched
-/// and its trailer was seen. Any failure closes psql's input without COMMIT, so the server rolls back.
+/// Restores a checked backup as ONE transaction: psql gets `BEGIN;`, the decoded dump (with pg_dump's own
+/// large-object BEGIN/COMMIT neutralised), and `COMMIT;` only after the whole file decoded, the codec's checksums
+/// matched and its trailer was seen (the sha256, when recorded, was checked before psql started). Any failure closes psql's input without COMMIT, so the server rolls back.
 ///
 /// The session waits at most BACKUP_LOCK_WAIT_TIMEOUT for each lock (`lock_timeout`, also in place of the dump's
 /// own `SET lock_timeout = 0;`), so an application's open transaction cannot hold the restore (and pgbackup's
@@ -11,7 +11,6 @@ import Foundation
 struct RestoreOperation {
     let storage: any BackupStorage
     let tools: PostgresTools
-    let codec: Codec
 
     func run(_ metadata: BackupMetadata, into database: String, serverVersion: Int, progress: ProgressHandler?) throws {
         let lockTimeout = "SET lock_timeout = '\(tools.lockWaitTimeoutSeconds)s';"
@@ -64,7 +63,8 @@ struct RestoreOperation {
     private func send(_ metadata: BackupMetadata, lockTimeoutLine: [UInt8], progress: ProgressHandler?,
                       to psql: PsqlInput, readiness: PsqlReadiness) throws {
         let filter = RestoreFilterStage(lockTimeoutLine: lockTimeoutLine, next: psql)
-        _ = try BackupReader(storage: storage, codec: codec).read(metadata, progress: progress, into: filter)
+        _ = try BackupReader(storage: storage)
+            .read(metadata, progress: progress, into: filter, storedBytesChecked: metadata.sha256 != nil)
         psql.send(readiness.command)
         try psql.flush()
         // Only here, with the whole file decoded and checked and psql done with all of it, may the transaction

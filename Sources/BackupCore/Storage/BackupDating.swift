@@ -7,10 +7,10 @@ public enum BackupDating {
     /// How far the two may differ, and how far ahead of now a `created_at` may be (clock skew between hosts).
     public static let tolerance: TimeInterval = 60
 
-    /// The UTC time in `backup_<db>_<YYYYMMDD>_<HHMMSS>[_N].sql.gz`, or nil when the name has none.
+    /// The UTC time in `backup_<db>_<YYYYMMDD>_<HHMMSS>[_N].sql.gz` (or `.sql.zst`), or nil when the name has none.
     public static func nameTimestamp(_ name: String) -> Date? {
-        guard name.hasSuffix(BackupName.suffix) else { return nil }
-        var parts = name.dropLast(BackupName.suffix.count).split(separator: "_", omittingEmptySubsequences: false)
+        guard let suffix = BackupName.codec(of: name)?.fileSuffix else { return nil }
+        var parts = name.dropLast(suffix.count).split(separator: "_", omittingEmptySubsequences: false)
         if parts.count >= 4, let last = parts.last, last.count != 6 { parts.removeLast() }
         guard parts.count >= 4 else { return nil }
         let date = parts[parts.count - 2]

@@ -8,7 +8,7 @@ public struct BackupMetadata: Sendable, Equatable {
     public var sizeBytes: Int64
     public var description: String
     public var compressed: Bool
-    /// Hex SHA-256 of the .sql.gz file; nil for backups made by the old tool.
+    /// Hex SHA-256 of the stored file (.sql.gz or .sql.zst); nil for backups made by the old tool.
     public var sha256: String?
     public var uncompressedBytes: Int64?
     public var durationSeconds: Double?
@@ -16,11 +16,13 @@ public struct BackupMetadata: Sendable, Equatable {
     public var pgDumpVersion: String?
     public var serverVersion: String?
     public var formatVersion: Int?
+    /// `compression`: how the file is compressed; a sidecar without the field (the old tool's) means gzip.
+    public var compression: Codec
 
     public init(filename: String, createdAt: Date, database: String, sizeBytes: Int64, description: String,
                 compressed: Bool = true, sha256: String? = nil, uncompressedBytes: Int64? = nil,
                 durationSeconds: Double? = nil, kind: BackupKind? = nil, pgDumpVersion: String? = nil,
-                serverVersion: String? = nil, formatVersion: Int? = nil) {
+                serverVersion: String? = nil, formatVersion: Int? = nil, compression: Codec = .gzip) {
         self.filename = filename
         self.createdAt = createdAt
         self.database = database
@@ -34,6 +36,7 @@ public struct BackupMetadata: Sendable, Equatable {
         self.pgDumpVersion = pgDumpVersion
         self.serverVersion = serverVersion
         self.formatVersion = formatVersion
+        self.compression = compression
     }
 
     /// Size in MiB rounded to two places, as the old tool shows it.
@@ -61,6 +64,7 @@ public struct BackupMetadata: Sendable, Equatable {
         fields.append(("pg_dump_version", pgDumpVersion.map(JSON.string) ?? .null))
         fields.append(("server_version", serverVersion.map(JSON.string) ?? .null))
         fields.append(("format_version", formatVersion.map { .int(Int64($0)) } ?? .null))
+        fields.append(("compression", .string(compression.rawValue)))
         return .object(fields)
     }
 
@@ -112,7 +116,7 @@ public struct BackupMetadata: Sendable, Equatable {
            sha.count != 64 || !sha.unicodeScalars.allSatisfy({ ("0"..."9").contains($0) || ("a"..."f").contains($0) }) {
             throw SidecarError("field 'sha256' is not a SHA-256 hex digest")
         }
-        return BackupMetadata(
+        var metadata = BackupMetadata(
             filename: try string("filename"),
             createdAt: createdAt,
             database: try optionalString("database") ?? "",
@@ -126,5 +130,26 @@ public struct BackupMetadata: Sendable, Equatable {
             pgDumpVersion: try optionalString("pg_dump_version"),
             serverVersion: try optionalString("server_version"),
             formatVersion: try optionalInt("format_version").map { Int($0) })
+        metadata.compression = try parseCompression(root["compression"], filename: metadata.filename)
+        return metadata
+    }
+
+    /// The `compression` field: absent or null is gzip (the old tool wrote none); anything but a known codec, or a
+    /// codec the file name's suffix contradicts, is damage.
+    private static func parseCompression(_ value: JSON?, filename: String) throws -> Codec {
+        var codec = Codec.gzip
+        var shown = "missing (meaning gzip)"
+        if let value, !value.isNull {
+            guard let text = value.stringValue else { throw SidecarError("field 'compression' is not a string") }
+            guard let named = Codec(rawValue: text) else {
+                throw SidecarError("field 'compression' is '\(text)', expected gzip or zstd")
+            }
+            codec = named
+            shown = "'\(text)'"
+        }
+        if let suffixed = BackupName.codec(of: filename), suffixed != codec {
+            throw SidecarError("field 'compression' is \(shown) but the file name ends in \(suffixed.fileSuffix)")
+        }
+        return codec
     }
 }

@@ -1,17 +1,25 @@
 import Foundation
 
-/// Backup file names: the one validator every name from outside goes through, and the generator.
+/// Backup file names: the one validator every name from outside goes through, and the generator. A name ends in
+/// its codec's suffix (`.sql.gz` or `.sql.zst`), which is how a reader knows how to decode the file.
 public enum BackupName {
-    public static let suffix = ".sql.gz"
-    public static let sidecarSuffix = ".sql.gz.json"
+    /// The codec a name's suffix stands for, or nil when it ends in neither (says nothing else about the name).
+    public static func codec(of name: String) -> Codec? {
+        Codec.allCases.first { name.hasSuffix($0.fileSuffix) }
+    }
+
+    /// Whether `name` is the sidecar (`<dump name>.json`) of a name that ends in a codec's suffix.
+    public static func isSidecar(_ name: String) -> Bool {
+        name.hasSuffix(".json") && codec(of: String(name.dropLast(".json".count))) != nil
+    }
 
     /// Checks a name that came from a URL, a request body or argv before it touches the filesystem.
-    /// Whole-string match of `^backup_[A-Za-z0-9_.-]+_[0-9]{8}_[0-9]{6}(_[0-9]+)?\.sql\.gz$`, no `..`.
+    /// Whole-string match of `^backup_[A-Za-z0-9_.-]+_[0-9]{8}_[0-9]{6}(_[0-9]+)?\.sql\.(gz|zst)$`, no `..`.
     public static func validate(_ name: String) throws -> String {
         guard isValid(name) else {
             let shown = String(name.unicodeScalars.prefix(80).map { $0.isASCII && $0.value >= 0x20 && $0.value < 0x7f ? Character($0) : "?" })
             throw BackupError.invalidInput(
-                "invalid backup name '\(shown)': expected backup_<database>_<YYYYMMDD>_<HHMMSS>.sql.gz")
+                "invalid backup name '\(shown)': expected backup_<database>_<YYYYMMDD>_<HHMMSS>.sql.gz or .sql.zst")
         }
         return name
     }
@@ -19,7 +27,7 @@ public enum BackupName {
     public static func isValid(_ name: String) -> Bool {
         let bytes = Array(name.utf8)
         guard bytes.count <= 200, !name.contains(".."), bytes.starts(with: Array("backup_".utf8)),
-            bytes.count > suffix.utf8.count, name.hasSuffix(suffix)
+            let suffix = codec(of: name)?.fileSuffix, bytes.count > 7 + suffix.utf8.count
         else { return false }
         // Strip the fixed prefix and suffix, then read the tail backwards: [_N] _HHMMSS _YYYYMMDD.
         var middle = bytes[7..<(bytes.count - suffix.utf8.count)]
@@ -57,24 +65,25 @@ public enum BackupName {
         return text.isEmpty ? "db" : text
     }
 
-    /// `backup_<db>_<YYYYMMDD>_<HHMMSS>.sql.gz`, with `_2`, `_3`… when `taken` says a name is in use.
-    public static func make(database: String, at date: Date, taken: (String) -> Bool) -> String {
+    /// `backup_<db>_<YYYYMMDD>_<HHMMSS>` and the codec's suffix (`.sql.gz`, `.sql.zst`), with `_2`, `_3`… before
+    /// the suffix when `taken` says a name is in use — with either suffix, so no two backups share a stem.
+    public static func make(database: String, at date: Date, codec: Codec = .gzip, taken: (String) -> Bool) -> String {
         let stem = "backup_\(fileSafe(database: database))_\(Timestamp.compact(date))"
-        var candidate = stem + suffix
+        var candidate = stem
         var counter = 2
-        while taken(candidate) {
-            candidate = "\(stem)_\(counter)\(suffix)"
+        while Codec.allCases.contains(where: { taken(candidate + $0.fileSuffix) }) {
+            candidate = "\(stem)_\(counter)"
             counter += 1
         }
-        return candidate
+        return candidate + codec.fileSuffix
     }
 }
 
 extension BackupName {
-    /// The `<db>` part of a valid name (`backup_<db>_<YYYYMMDD>_<HHMMSS>[_N].sql.gz`), read from the end as
-    /// `isValid` does: with the collision counter first, then without.
+    /// The `<db>` part of a valid name (`backup_<db>_<YYYYMMDD>_<HHMMSS>[_N].sql.gz|.sql.zst`), read from the end
+    /// as `isValid` does: with the collision counter first, then without.
     static func databasePart(_ name: String) -> String? {
-        guard isValid(name) else { return nil }
+        guard isValid(name), let suffix = codec(of: name)?.fileSuffix else { return nil }
         let middle = name.dropFirst("backup_".count).dropLast(suffix.count)
         var parts = middle.split(separator: "_", omittingEmptySubsequences: false)
         func isDigits(_ part: Substring, _ count: Int?) -> Bool {

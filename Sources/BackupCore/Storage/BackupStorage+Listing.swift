@@ -7,7 +7,7 @@ extension BackupStorage {
         var backups: [BackupMetadata] = []
         var damaged: [(String, String)] = []
         var orphans: [String] = []
-        for name in names where name.hasSuffix(BackupName.suffix) && BackupName.isValid(name) {
+        for name in names where BackupName.isValid(name) {
             guard present.contains(Self.sidecarName(name)) else {
                 orphans.append(name)
                 continue
@@ -17,7 +17,7 @@ extension BackupStorage {
             case let .failure(error): damaged.append((name, error.description))
             }
         }
-        for name in names where name.hasSuffix(BackupName.sidecarSuffix) {
+        for name in names where BackupName.isSidecar(name) {
             let dump = String(name.dropLast(5))
             if BackupName.isValid(dump), !present.contains(dump) {
                 damaged.append((dump, "the backup file is missing; only its metadata is left"))

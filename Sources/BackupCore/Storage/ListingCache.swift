@@ -27,6 +27,10 @@ struct ListingCache {
     static let coarseSettleMargin: Int64 = 2_000_000_000
     /// How often a directory-keyed entry is checked against the fingerprint (which sees sidecar contents change).
     static let revalidateSeconds: Int64 = 60
+    /// Part of every key, so entries rendered by an older pgbackup are not served after an upgrade (the directory
+    /// itself has not changed). Bump it whenever the list's or the summary's JSON changes shape.
+    /// 2: the sidecar's `compression` field.
+    static let renderVersion: UInt64 = 2
 
     private var directory: String { "\(store.directory)/.cache" }
 
@@ -101,8 +105,8 @@ struct ListingCache {
         return bytes
     }
 
-    /// "d" + the directory's device, inode, link count, mtime and ctime, once its last change has settled, and the
-    /// current minute (so each entry is checked against the fingerprint once a minute).
+    /// "d" + the directory's device, inode, link count, mtime and ctime, once its last change has settled, the
+    /// current minute (so each entry is checked against the fingerprint once a minute) and `renderVersion`.
     func directoryKey() -> String? {
         let fd = open(store.directory, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { return nil }
@@ -114,7 +118,8 @@ struct ListingCache {
         return "d" + [UInt64(info.st_dev), UInt64(info.st_ino), UInt64(info.st_nlink),
                       UInt64(bitPattern: ListingCache.nanoseconds(info.st_mtim)),
                       UInt64(bitPattern: ListingCache.nanoseconds(info.st_ctim)),
-                      UInt64(bitPattern: Int64(current.tv_sec) / ListingCache.revalidateSeconds)]
+                      UInt64(bitPattern: Int64(current.tv_sec) / ListingCache.revalidateSeconds),
+                      ListingCache.renderVersion]
             .map { String($0, radix: 16) }.joined(separator: ".")
     }
 
@@ -176,6 +181,6 @@ struct ListingCache {
             mix64(UInt64(info.st_mode))
             total = total &+ hash
         }
-        return String(total, radix: 16) + "-" + String(count)
+        return String(total, radix: 16) + "-" + String(count) + "-" + String(ListingCache.renderVersion)
     }
 }

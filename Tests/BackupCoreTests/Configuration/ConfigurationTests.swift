@@ -14,6 +14,7 @@ struct ConfigurationTests {
         #expect(config.maxCount == 30)
         #expect(config.intervalHours == 24)
         #expect(config.enabled == true)
+        #expect(config.codec == .gzip)
         #expect(config.compressionLevel == 6)
         #expect(config.lockWaitTimeoutSeconds == 300)
         #expect(config.postgres == PostgresConnection(host: "localhost", port: 5432, database: "postgres", user: "postgres"))
@@ -127,6 +128,87 @@ struct ConfigurationTests {
         } catch {
             Issue.record("unexpected error \(error)")
         }
+    }
+
+    // MARK: compression
+
+    struct Compression: Sendable, CustomTestStringConvertible {
+        let codec: String?
+        let level: String?
+        var testDescription: String {
+            "BACKUP_COMPRESSION=\(codec ?? "(unset)") BACKUP_COMPRESSION_LEVEL=\(level ?? "(unset)")"
+        }
+        var values: [String: String] {
+            var values: [String: String] = [:]
+            if let codec { values["BACKUP_COMPRESSION"] = codec }
+            if let level { values["BACKUP_COMPRESSION_LEVEL"] = level }
+            return values
+        }
+    }
+
+    @Test("BACKUP_COMPRESSION picks the codec and the level's default; the level is read within the codec's range",
+          arguments: [
+              (Compression(codec: nil, level: nil), Codec.gzip, 6),
+              (Compression(codec: "gzip", level: nil), .gzip, 6),
+              (Compression(codec: "zstd", level: nil), .zstd, 3),
+              (Compression(codec: "ZSTD", level: nil), .zstd, 3),
+              (Compression(codec: " Gzip ", level: nil), .gzip, 6),
+              (Compression(codec: "", level: ""), .gzip, 6),
+              (Compression(codec: nil, level: "1"), .gzip, 1),
+              (Compression(codec: "gzip", level: "9"), .gzip, 9),
+              (Compression(codec: "zstd", level: "1"), .zstd, 1),
+              (Compression(codec: "zstd", level: "9"), .zstd, 9),
+              (Compression(codec: "zstd", level: "12"), .zstd, 12),
+              (Compression(codec: "zstd", level: " 19 "), .zstd, 19),
+          ])
+    func compressionRead(_ setting: Compression, codec: Codec, level: Int) throws {
+        let (config, warnings) = try Configuration.parse(setting.values)
+        #expect(config.codec == codec)
+        #expect(config.compressionLevel == level)
+        #expect(warnings.isEmpty, "BACKUP_COMPRESSION is a known setting")
+    }
+
+    @Test("a bad codec or a level outside the codec's range is an error naming the variable and the value",
+          arguments: [
+              (Compression(codec: "lz4", level: nil), "BACKUP_COMPRESSION", "lz4", "expected gzip or zstd"),
+              (Compression(codec: "gz", level: nil), "BACKUP_COMPRESSION", "gz", "expected gzip or zstd"),
+              (Compression(codec: "zstd -19", level: nil), "BACKUP_COMPRESSION", "zstd -19", "expected gzip or zstd"),
+              (Compression(codec: "none", level: nil), "BACKUP_COMPRESSION", "none", "expected gzip or zstd"),
+              (Compression(codec: "lz4", level: "22"), "BACKUP_COMPRESSION", "lz4", "expected gzip or zstd"),
+              (Compression(codec: "zstd", level: "22"), "BACKUP_COMPRESSION_LEVEL", "22", "must be between 1 and 19 for zstd"),
+              (Compression(codec: "zstd", level: "20"), "BACKUP_COMPRESSION_LEVEL", "20", "must be between 1 and 19 for zstd"),
+              (Compression(codec: "zstd", level: "0"), "BACKUP_COMPRESSION_LEVEL", "0", "must be between 1 and 19 for zstd"),
+              (Compression(codec: "zstd", level: "-3"), "BACKUP_COMPRESSION_LEVEL", "-3", "must be between 1 and 19 for zstd"),
+              (Compression(codec: "zstd", level: "three"), "BACKUP_COMPRESSION_LEVEL", "three", "not a whole number"),
+              (Compression(codec: "gzip", level: "12"), "BACKUP_COMPRESSION_LEVEL", "12", "must be between 1 and 9"),
+              (Compression(codec: nil, level: "12"), "BACKUP_COMPRESSION_LEVEL", "12", "must be between 1 and 9"),
+              (Compression(codec: nil, level: "19"), "BACKUP_COMPRESSION_LEVEL", "19", "must be between 1 and 9"),
+          ])
+    func compressionRefused(_ setting: Compression, variable: String, value: String, reason: String) {
+        let expected = BackupError.invalidConfiguration(variable: variable, value: value, reason: reason)
+        #expect(throws: expected) { try Configuration.parse(setting.values) }
+        #expect(expected.description == "invalid value '\(value)' for \(variable): \(reason)")
+    }
+
+    @Test("a codec set in the env file and a level set in the environment are read together")
+    func compressionFromEnvFile() throws {
+        let dir = try TemporaryDirectory()
+        let path = try dir.write("pgbackup.env", "BACKUP_COMPRESSION=zstd\n")
+        let (config, _) = try Configuration.load(environment: ["BACKUP_COMPRESSION_LEVEL": "15"], envFile: path)
+        #expect(config.codec == .zstd)
+        #expect(config.compressionLevel == 15)
+        #expect(throws: BackupError.invalidConfiguration(
+            variable: "BACKUP_COMPRESSION_LEVEL", value: "15", reason: "must be between 1 and 9")) {
+            try Configuration.load(environment: ["BACKUP_COMPRESSION_LEVEL": "15", "BACKUP_COMPRESSION": "gzip"],
+                                   envFile: path)
+        }
+    }
+
+    @Test("a configuration built in code takes its codec's default level")
+    func compressionInitialiser() {
+        #expect(Configuration(codec: .zstd).compressionLevel == 3)
+        #expect(Configuration(codec: .zstd, compressionLevel: 19).compressionLevel == 19)
+        #expect(Configuration().compressionLevel == 6)
     }
 
     @Test("unknown BACKUP_ keys give one warning each, sorted; other keys are ignored")

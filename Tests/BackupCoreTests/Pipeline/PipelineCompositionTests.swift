@@ -34,7 +34,7 @@ struct PipelineCompositionTests {
         #expect(byteDifference(try Gzip.decompress(stored), Self.dump) == nil)
 
         let plain = CollectingStage()
-        let report = try BackupReader(storage: store, codec: .gzip).read(try store.metadata(metadata.filename), into: plain)
+        let report = try BackupReader(storage: store).read(try store.metadata(metadata.filename), into: plain)
         #expect(report.sha256 == metadata.sha256)
         #expect(report.checksumChecked)
         #expect(report.uncompressedBytes == Int64(Self.dump.count))
@@ -51,7 +51,7 @@ struct PipelineCompositionTests {
         func metadata(_ bytes: [UInt8]) -> BackupMetadata {
             BackupMetadata(filename: name, createdAt: Date(), database: "db", sizeBytes: Int64(bytes.count), description: "")
         }
-        let reader = BackupReader(storage: store, codec: .gzip)
+        let reader = BackupReader(storage: store)
 
         try dir.write(name, StageRun.flipped(compressed))
         #expect(throws: BackupError.self) { try reader.read(metadata(compressed)) }

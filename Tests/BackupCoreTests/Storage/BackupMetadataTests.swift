@@ -60,6 +60,7 @@ struct BackupMetadataTests {
         #expect(fields.map(\.0) == [
             "filename", "timestamp", "created_at", "database", "size_bytes", "size_mb", "description", "compressed",
             "sha256", "uncompressed_bytes", "duration_seconds", "kind", "pg_dump_version", "server_version", "format_version",
+            "compression",
         ])
         guard case let .object(listing) = Self.full.listingJSON else {
             Issue.record("listing JSON is not an object")
@@ -111,6 +112,8 @@ struct BackupMetadataTests {
         #expect(metadata.formatVersion == nil)
         #expect(metadata.listingJSON["verified"] == .bool(false))
         #expect(metadata.listingJSON["sha256"] == .null)
+        #expect(metadata.compression == .gzip, "a sidecar without the field is gzip")
+        #expect(metadata.listingJSON["compression"] == .string("gzip"))
     }
 
     @Test("unknown extra fields are ignored")
@@ -168,6 +171,22 @@ struct BackupMetadataTests {
         Corrupt(title: "uncompressed_bytes a string", text: oldTool("uncompressed_bytes", #""many""#),
                 message: "field 'uncompressed_bytes' is not a whole number"),
         Corrupt(title: "format_version a boolean", text: oldTool("format_version", "true"), message: "field 'format_version' is not a whole number"),
+        Corrupt(title: "compression unknown", text: oldTool("compression", #""lz4""#),
+                message: "field 'compression' is 'lz4', expected gzip or zstd"),
+        Corrupt(title: "compression in capitals", text: oldTool("compression", #""GZIP""#),
+                message: "field 'compression' is 'GZIP', expected gzip or zstd"),
+        Corrupt(title: "compression empty", text: oldTool("compression", #""""#),
+                message: "field 'compression' is '', expected gzip or zstd"),
+        Corrupt(title: "compression a boolean", text: oldTool("compression", "true"), message: "field 'compression' is not a string"),
+        Corrupt(title: "compression zstd for a .sql.gz file", text: oldTool("compression", #""zstd""#),
+                message: "field 'compression' is 'zstd' but the file name ends in .sql.gz"),
+        Corrupt(title: "compression gzip for a .sql.zst file",
+                text: oldTool("filename", #""backup_unicorn_db_20260129_143022.sql.zst""#)
+                    .replacingOccurrences(of: "}", with: #", "compression": "gzip"}"#),
+                message: "field 'compression' is 'gzip' but the file name ends in .sql.zst"),
+        Corrupt(title: "compression missing for a .sql.zst file",
+                text: oldTool("filename", #""backup_unicorn_db_20260129_143022.sql.zst""#),
+                message: "field 'compression' is missing (meaning gzip) but the file name ends in .sql.zst"),
         Corrupt(title: "duplicate key", text: #"{"filename": "a", "filename": "b"}"#,
                 message: "not valid JSON (duplicate key 'filename' at byte 28)"),
     ]
@@ -190,5 +209,52 @@ struct BackupMetadataTests {
         arguments: [("compressed", #""yes""#), ("compressed", "1"), ("duration_seconds", #""fast""#)])
     func looselyTypedFieldsRejected(key: String, value: String) {
         #expect(throws: SidecarError.self) { try BackupMetadata.parse(Array(Self.oldTool(key, value).utf8)) }
+    }
+
+    // MARK: compression
+
+    static func zstdBackup(sha: Bool = true) -> BackupMetadata {
+        var metadata = full
+        metadata.filename = "backup_unicorn_db_20260129_143022.sql.zst"
+        metadata.compression = .zstd
+        if !sha { metadata.sha256 = nil }
+        return metadata
+    }
+
+    @Test("a zstd sidecar round trips and says zstd", arguments: [false, true])
+    func zstdRoundTrip(pretty: Bool) throws {
+        let metadata = Self.zstdBackup()
+        let text = metadata.json.serialized(pretty: pretty)
+        let parsed = try BackupMetadata.parse(Array(text.utf8))
+        #expect(parsed == metadata)
+        #expect(parsed.compression == .zstd)
+        #expect(parsed.compressed, "compressed stays true whatever the codec")
+        #expect(parsed.json.serialized(pretty: pretty) == text)
+        #expect(metadata.json["compression"] == .string("zstd"))
+        #expect(metadata.listingJSON["compression"] == .string("zstd"))
+    }
+
+    @Test(
+        "the compression field is read, and absent or null means gzip",
+        arguments: [
+            ("backup_unicorn_db_20260129_143022.sql.gz", nil, Codec.gzip),
+            ("backup_unicorn_db_20260129_143022.sql.gz", "null", .gzip),
+            ("backup_unicorn_db_20260129_143022.sql.gz", #""gzip""#, .gzip),
+            ("backup_unicorn_db_20260129_143022.sql.zst", #""zstd""#, .zstd),
+            ("not-a-backup-name", #""zstd""#, .zstd),
+            ("not-a-backup-name", nil, .gzip),
+        ] as [(String, String?, Codec)])
+    func compressionField(filename: String, value: String?, codec: Codec) throws {
+        let text = Self.oldTool("filename", "\"\(filename)\"")
+            .replacingOccurrences(of: "}", with: value.map { #", "compression": \#($0)}"# } ?? "}")
+        let metadata = try BackupMetadata.parse(Array(text.utf8))
+        #expect(metadata.compression == codec)
+        #expect(metadata.json["compression"] == .string(codec.rawValue), "always written out")
+    }
+
+    @Test("a sidecar written by this version always carries the field, gzip included")
+    func compressionAlwaysWritten() {
+        #expect(Self.full.json["compression"] == .string("gzip"))
+        #expect(Self.full.json.serialized().hasSuffix(#""format_version":1,"compression":"gzip"}"#))
     }
 }

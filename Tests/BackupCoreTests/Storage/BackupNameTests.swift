@@ -5,7 +5,7 @@ import Testing
 
 @Suite("BackupName")
 struct BackupNameTests {
-    static let expectedShape = "expected backup_<database>_<YYYYMMDD>_<HHMMSS>.sql.gz"
+    static let expectedShape = "expected backup_<database>_<YYYYMMDD>_<HHMMSS>.sql.gz or .sql.zst"
 
     static let hostileNames: [String] = [
         // traversal
@@ -68,6 +68,22 @@ struct BackupNameTests {
         "backup_db_20260101_120000.sq1.gz",
         "backup_db_20260101_120000.sql.gz~",
         "backup_db_20260101_120000.sql.gz.sql.gz",
+        // wrong zstd suffix
+        "backup_db_20260101_120000.sql.zst.json",
+        "backup_db_20260101_120000.zst",
+        "backup_db_20260101_120000.sql.zstd",
+        "backup_db_20260101_120000.sql.zs",
+        "backup_db_20260101_120000.SQL.ZST",
+        "backup_db_20260101_120000.sql.gz.zst",
+        "backup_db_20260101_120000.sql.zst.gz",
+        "backup_db_20260101_120000.sql.zst~",
+        "backup_db_20260101_120000.sql.zst ",
+        "backup_db_20260101_120000.sql.zst\0",
+        "../backup_db_20260101_120000.sql.zst",
+        "backup_db_20260101_120000_.sql.zst",
+        "backup_db_120000.sql.zst",
+        "backup_.sql.zst",
+        ".sql.zst",
         // missing or malformed parts
         "Backup_db_20260101_120000.sql.gz",
         "backup_20260101_120000.sql.gz",
@@ -87,6 +103,7 @@ struct BackupNameTests {
         // too long and empty
         "backup_" + String(repeating: "a", count: 171) + "_20260101_120000.sql.gz",
         "backup_" + String(repeating: "a", count: 5000) + "_20260101_120000.sql.gz",
+        "backup_" + String(repeating: "a", count: 170) + "_20260101_120000.sql.zst",
         "",
     ]
 
@@ -105,6 +122,11 @@ struct BackupNameTests {
         "backup_A-Z.0_9_20260101_235959.sql.gz",
         "backup___20260101_120000.sql.gz",
         "backup_" + String(repeating: "a", count: 170) + "_20260101_120000.sql.gz",
+        "backup_unicorn_db_20260129_143022.sql.zst",
+        "backup_db_20260101_120000_2.sql.zst",
+        "backup_my.db-name_20260101_120000.sql.zst",
+        "backup_db_123456_20260101_120000_3.sql.zst",
+        "backup_" + String(repeating: "a", count: 169) + "_20260101_120000.sql.zst",
     ]
 
     @Test("hostile names are rejected", arguments: hostileNames)
@@ -210,5 +232,78 @@ struct BackupNameTests {
             let name = BackupName.make(database: database, at: Self.sampleDate, taken: { _ in false })
             #expect(BackupName.isValid(name), "database \(database) gave \(name)")
         }
+    }
+
+    // MARK: codecs
+
+    @Test(
+        "a name's suffix gives its codec, whether or not the rest of the name is valid",
+        arguments: [
+            ("backup_db_20260101_120000.sql.gz", Codec.gzip as Codec?),
+            ("backup_db_20260101_120000_2.sql.gz", .gzip),
+            ("backup_db_20260101_120000.sql.zst", .zstd),
+            ("backup_db_20260101_120000_2.sql.zst", .zstd),
+            ("x.sql.zst", .zstd),
+            (".sql.gz", .gzip),
+            ("backup_db_20260101_120000.sql", nil),
+            ("backup_db_20260101_120000.sql.gz.json", nil),
+            ("backup_db_20260101_120000.sql.zst.json", nil),
+            ("backup_db_20260101_120000.sql.zstd", nil),
+            ("backup_db_20260101_120000.SQL.ZST", nil),
+            ("", nil),
+        ])
+    func codecFromSuffix(name: String, codec: Codec?) {
+        #expect(BackupName.codec(of: name) == codec)
+    }
+
+    @Test("make names a backup with its codec's suffix, and the name gives the codec back", arguments: Codec.allCases)
+    func makeWithCodec(codec: Codec) {
+        var taken: Set<String> = []
+        let first = BackupName.make(database: "unicorn_db", at: Self.sampleDate, codec: codec, taken: { taken.contains($0) })
+        taken.insert(first)
+        let second = BackupName.make(database: "unicorn_db", at: Self.sampleDate, codec: codec, taken: { taken.contains($0) })
+        #expect(first == "backup_unicorn_db_20260129_143022" + codec.fileSuffix)
+        #expect(second == "backup_unicorn_db_20260129_143022_2" + codec.fileSuffix)
+        for name in [first, second] {
+            #expect(BackupName.isValid(name))
+            #expect(BackupName.codec(of: name) == codec)
+            #expect(BackupName.databasePart(name) == "unicorn_db")
+            #expect(BackupDating.nameTimestamp(name) == Date(timeIntervalSince1970: 1_769_697_022))
+        }
+    }
+
+    @Test("a stem taken with the other codec's suffix is taken too: no two backups share a stem",
+          arguments: Codec.allCases)
+    func makeCollidesAcrossCodecs(codec: Codec) {
+        let other = Codec.allCases.first { $0 != codec } ?? codec
+        let taken: Set<String> = ["backup_db_20260129_143022" + other.fileSuffix, "backup_db_20260129_143022_2" + codec.fileSuffix]
+        let name = BackupName.make(database: "db", at: Self.sampleDate, codec: codec, taken: { taken.contains($0) })
+        #expect(name == "backup_db_20260129_143022_3" + codec.fileSuffix)
+    }
+
+    @Test("make without a codec is gzip, the old tool's format")
+    func makeDefaultsToGzip() {
+        #expect(BackupName.make(database: "db", at: Self.sampleDate, taken: { _ in false }) == "backup_db_20260129_143022.sql.gz")
+    }
+
+    @Test("the database part is read the same way for both suffixes", arguments: [
+        ("backup_db_2024_20260101_120000.sql.zst", "db_2024"),
+        ("backup_db_20260101_120000_17.sql.zst", "db"),
+        ("backup_db_123456_20260101_120000.sql.gz", "db_123456"),
+        ("backup_db_123456_20260101_120000_3.sql.zst", "db_123456"),
+    ])
+    func databasePartBothSuffixes(name: String, database: String) {
+        #expect(BackupName.databasePart(name) == database)
+    }
+
+    @Test(
+        "sidecar names are recognised for both suffixes",
+        arguments: [
+            ("backup_db_20260101_120000.sql.gz.json", true), ("backup_db_20260101_120000.sql.zst.json", true),
+            ("backup_db_20260101_120000.sql.gz", false), ("backup_db_20260101_120000.sql.zst", false),
+            ("backup_db_20260101_120000.sql.json", false), (".state.json", false), ("x.sql.zstd.json", false),
+        ])
+    func sidecarNames(name: String, isSidecar: Bool) {
+        #expect(BackupName.isSidecar(name) == isSidecar)
     }
 }

@@ -145,6 +145,42 @@ struct BackupStoreTests {
         #expect(listing.orphans.isEmpty)
     }
 
+    @Test("a directory holding gzip and zstd backups lists both, with orphans and damage of either kind")
+    func mixedCodecs() throws {
+        let dir = try TemporaryDirectory()
+        var zstd = Self.metadata("backup_db_20260129_120000.sql.zst", hoursAgo: 1)
+        zstd.compression = .zstd
+        let gzip = Self.metadata("backup_db_20260129_110000.sql.gz", hoursAgo: 2)
+        let oldTool = Self.metadata("backup_db_20260129_100000.sql.gz", hoursAgo: 3, sha: false)
+        var sameSecond = Self.metadata("backup_db_20260129_120000_2.sql.zst", hoursAgo: 1)
+        sameSecond.compression = .zstd
+        for meta in [gzip, zstd, oldTool, sameSecond] { try Self.addBackup(dir, meta) }
+        // The old tool's sidecar has no compression field: rewrite it without one.
+        guard case let .object(fields) = oldTool.json else { Issue.record("sidecar JSON is not an object"); return }
+        try dir.write(oldTool.filename + ".json", JSON.object(fields.filter { $0.0 != "compression" }).serialized())
+        try Self.addBackup(dir, Self.metadata("backup_db_20260129_130000.sql.zst", hoursAgo: 0), sidecar: false)
+        try Self.addBackup(dir, Self.metadata("backup_db_20260129_130000.sql.gz", hoursAgo: 0), sidecar: false)
+        var lost = Self.metadata("backup_db_20260129_090000.sql.zst", hoursAgo: 4)
+        lost.compression = .zstd
+        try dir.write(lost.filename + ".json", lost.json.serialized())
+        // A sidecar that says gzip for a .sql.zst file: damaged, not decoded the wrong way.
+        try Self.addBackup(dir, Self.metadata("backup_db_20260129_080000.sql.zst", hoursAgo: 5))
+
+        let listing = try BackupStore(directory: dir.path).listing()
+        #expect(listing.backups.map(\.filename) == [sameSecond.filename, zstd.filename, gzip.filename, oldTool.filename])
+        #expect(listing.backups.map(\.compression) == [.zstd, .zstd, .gzip, .gzip])
+        #expect(listing.orphans == ["backup_db_20260129_130000.sql.zst", "backup_db_20260129_130000.sql.gz"])
+        #expect(listing.damaged.map(\.filename) == ["backup_db_20260129_090000.sql.zst", "backup_db_20260129_080000.sql.zst"])
+        #expect(listing.damaged.map(\.error) == [
+            "the backup file is missing; only its metadata is left",
+            "field 'compression' is 'gzip' but the file name ends in .sql.zst",
+        ])
+        #expect(listing.entries.map { $0.json["compression"] } == [
+            .string("zstd"), .string("zstd"), .string("gzip"), .string("gzip"), nil, nil,
+        ])
+        #expect(try BackupStore(directory: dir.path).metadata(zstd.filename) == zstd)
+    }
+
     @Test("metadata(name): complete, unknown, sidecar-less")
     func metadataLookup() throws {
         let dir = try TemporaryDirectory()

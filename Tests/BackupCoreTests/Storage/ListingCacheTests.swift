@@ -67,6 +67,25 @@ struct ListingCacheTests {
         #expect(cache(after: ListingCache.settleMargin).key() == key)
     }
 
+    @Test("an entry rendered by an older pgbackup (a key without the render version) is not served, and is pruned")
+    func olderRenderingIgnored() throws {
+        let dir = try TemporaryDirectory()
+        try Self.add(dir, "backup_db_20260129_100000.sql.gz", hoursAgo: 1)
+        try FileManager.default.createDirectory(atPath: dir.path + "/.cache", withIntermediateDirectories: false)
+        let cache = ListingCache(store: BackupStore(directory: dir.path), now: Self.settledClock())
+        let directoryKey = try #require(cache.directoryKey())
+        let fingerprint = try #require(cache.fingerprint())
+        let version = ListingCache.renderVersion
+        #expect(directoryKey.hasSuffix("." + String(version, radix: 16)))
+        #expect(fingerprint.hasSuffix("-" + String(version)))
+        // What the previous version wrote under the same directory: both keys without the version.
+        let stale = ["list-" + directoryKey.dropLast(String(version, radix: 16).count + 1) + ".json",
+                     "list-f" + fingerprint.dropLast(String(version).count + 1) + ".json"]
+        for name in stale { try dir.write(".cache/" + name, "[\"rendered by the previous version\"]") }
+        #expect(try Self.names(cache.listBody()) == ["backup_db_20260129_100000.sql.gz"])
+        #expect(Self.cacheFiles(dir).filter { stale.contains($0) }.isEmpty, "the old entries are pruned")
+    }
+
     @Test("an unchanged directory is answered from the cache file; adding and deleting backups change the answer")
     func servesAndInvalidates() throws {
         let dir = try TemporaryDirectory()

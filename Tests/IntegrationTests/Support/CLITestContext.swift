@@ -111,9 +111,11 @@ final class CLITestContext: @unchecked Sendable {
     func backupURL(_ name: String) -> URL { backupDir.appendingPathComponent(name) }
     func sidecarURL(_ name: String) -> URL { backupDir.appendingPathComponent(name + ".json") }
 
-    /// Complete and incomplete dump files in BACKUP_DIR (`backup_*.sql.gz`), sorted.
+    /// Complete and incomplete dump files in BACKUP_DIR (`backup_*.sql.gz` and `backup_*.sql.zst`), sorted.
     func dumpFiles() -> [String] {
-        FileTools.names(in: backupDir).filter { $0.hasPrefix("backup_") && $0.hasSuffix(".sql.gz") }
+        FileTools.names(in: backupDir).filter {
+            $0.hasPrefix("backup_") && ($0.hasSuffix(".sql.gz") || $0.hasSuffix(".sql.zst"))
+        }
     }
 
     /// Everything in BACKUP_DIR and .partial, for "nothing changed" assertions.
@@ -135,7 +137,8 @@ final class CLITestContext: @unchecked Sendable {
         let stamp = TimeText.iso8601(Date().addingTimeInterval(-hours * 3600))
         let digits = stamp.filter(\.isNumber)
         let timestamp = "\(digits.prefix(8))_\(digits.dropFirst(8).prefix(6))"
-        let moved = "backup_\(database)_\(timestamp).sql.gz"
+        let suffix = name.hasSuffix(".sql.zst") ? ".sql.zst" : ".sql.gz"
+        let moved = "backup_\(database)_\(timestamp)\(suffix)"
         var metadata = try sidecar(name)
         metadata["filename"] = moved
         metadata["timestamp"] = timestamp
@@ -156,7 +159,7 @@ final class CLITestContext: @unchecked Sendable {
 /// The one name rule from DESIGN.md, used to check generated names.
 enum BackupName {
     static func isValid(_ name: String) -> Bool {
-        name.wholeMatch(of: /backup_[A-Za-z0-9_.\-]+_[0-9]{8}_[0-9]{6}(_[0-9]+)?\.sql\.gz/) != nil
+        name.wholeMatch(of: /backup_[A-Za-z0-9_.\-]+_[0-9]{8}_[0-9]{6}(_[0-9]+)?\.sql\.(gz|zst)/) != nil
     }
 }
 

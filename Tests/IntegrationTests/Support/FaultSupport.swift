@@ -51,7 +51,7 @@ extension CLITestContext {
 
     /// Size of the dump being written in `.partial`, or nil when there is none.
     func partialDumpSize() -> Int? {
-        let sizes = partialFiles().filter { $0.hasSuffix(".sql.gz") }
+        let sizes = partialFiles().filter { $0.hasSuffix(".sql.gz") || $0.hasSuffix(".sql.zst") }
             .compactMap { try? FileTools.size(partialDir.appendingPathComponent($0)) }
         return sizes.max()
     }
