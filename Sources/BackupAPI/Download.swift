@@ -20,23 +20,23 @@ extension Router {
         // "send it all", never a range of different bytes.
         let rangeApplies = request.ifRange.map { $0.trimmingCharacters(in: .whitespaces) == etag } ?? true
         guard rangeApplies, let header = request.range else {
-            return APIResponse(status: 200, headers: headers, body: .file(fd: file.fd, size: file.size))
+            return APIResponse(status: 200, headers: headers, body: .download(file.body))
         }
-        switch ByteRange.parse(header, size: file.size) {
+        let size = file.body.size
+        switch ByteRange.parse(header, size: size) {
         case .none:
-            return APIResponse(status: 200, headers: headers, body: .file(fd: file.fd, size: file.size))
+            return APIResponse(status: 200, headers: headers, body: .download(file.body))
         case .unsatisfiable:
-            close(file.fd)
-            return .error(416, "range_not_satisfiable", "the range \(header.prefix(80)) is outside the file's \(file.size) bytes",
-                          headers: [("Content-Range", "bytes */\(file.size)"), ("Accept-Ranges", "bytes")])
+            return .error(416, "range_not_satisfiable", "the range \(header.prefix(80)) is outside the file's \(size) bytes",
+                          headers: [("Content-Range", "bytes */\(size)"), ("Accept-Ranges", "bytes")])
         case let .bytes(first, last):
-            // The responder sends `size` bytes from the descriptor's position: start it at the range.
-            guard lseek(file.fd, off_t(first), SEEK_SET) == off_t(first) else {
-                close(file.fd)
+            do {
+                try file.body.select(from: first, count: last - first + 1)
+            } catch {
                 throw BackupError.invalidInput("cannot seek to byte \(first) of \(name)")
             }
-            return APIResponse(status: 206, headers: headers + [("Content-Range", "bytes \(first)-\(last)/\(file.size)")],
-                               body: .file(fd: file.fd, size: last - first + 1))
+            return APIResponse(status: 206, headers: headers + [("Content-Range", "bytes \(first)-\(last)/\(size)")],
+                               body: .download(file.body))
         }
     }
 }

@@ -76,8 +76,8 @@ public struct APIResponse: Sendable {
         case rawJSON([UInt8])
         /// JSON already serialised, newline included, and gzip-compressed (sent with `Content-Encoding: gzip`).
         case gzipJSON([UInt8])
-        /// A backup file to stream; the responder reads and closes `fd`.
-        case file(fd: Int32, size: Int64)
+        /// A backup (or one byte range of it) to stream; the responder sends it, and dropping it unsent closes it.
+        case download(DownloadBody)
         case empty
     }
 
@@ -104,13 +104,13 @@ public struct APIResponse: Sendable {
         json(error.httpStatus, error.json)
     }
 
-    /// The serialised JSON body (empty for files).
+    /// The serialised JSON body (empty for downloads).
     public var bodyBytes: [UInt8] {
         switch body {
         case let .json(value): return Array((value.serialized(pretty: true) + "\n").utf8)
         case let .rawJSON(bytes): return bytes + [0x0a]
         case let .gzipJSON(bytes): return bytes
-        case .file, .empty: return []
+        case .download, .empty: return []
         }
     }
 }

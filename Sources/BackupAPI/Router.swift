@@ -56,9 +56,8 @@ public struct Router: Sendable {
     private func headOnly(_ response: APIResponse) -> APIResponse {
         var copy = response
         switch response.body {
-        case let .file(fd, size):
-            close(fd)
-            copy.headers.append(("Content-Length", String(size)))
+        case let .download(body):
+            copy.headers.append(("Content-Length", String(body.count)))
         case .json, .rawJSON, .gzipJSON:
             copy.headers.append(("Content-Length", String(response.bodyBytes.count)))
         case .empty:

@@ -59,21 +59,21 @@ struct Exchange {
             try sendCached(bytes, newline: false, response)
         case .json, .empty:
             try request.respond(status: response.status, headers: response.headers, body: response.bodyBytes)
-        case let .file(fd, size):
+        case let .download(body):
             // A download lasts as long as its client reads: it goes on a thread of its own so the workers stay
-            // free for list/status; past the cap the client is told to come back.
+            // free for list/status; past the cap the client is told to come back (the body, dropped, closes the
+            // dump).
             let logger = self.logger
             let status = response.status
-            let headers = response.headers + [("Content-Length", String(size))]
+            let headers = response.headers + [("Content-Length", String(body.count))]
             let handedOff = request.continueOnOwnThread { request in
                 do {
-                    try Self.stream(fd: fd, size: size, status: status, headers: headers, to: request)
+                    try Self.stream(body, status: status, headers: headers, to: request)
                 } catch {
                     logger.info("download not delivered", metadata: ["error": "\(error)"])
                 }
             }
             if !handedOff {
-                close(fd)
                 logger.warning("download refused: too many downloads at once")
                 try send(.error(503, "too_many_downloads",
                                 "too many downloads are running at once; try again in a few seconds",
@@ -82,18 +82,10 @@ struct Exchange {
         }
     }
 
-    private static func stream(fd: Int32, size: Int64, status: Int, headers: [(String, String)], to request: Request) throws {
-        defer { close(fd) }
+    /// Sends the head, then the body through its pipeline in 256 KiB chunks: one buffer per download.
+    private static func stream(_ body: DownloadBody, status: Int, headers: [(String, String)], to request: Request) throws {
         try request.beginResponse(status: status, headers: headers)
-        var buffer = [UInt8](repeating: 0, count: 256 * 1024)
-        var remaining = size
-        while remaining > 0 {
-            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, min($0.count, Int(remaining))) }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { break }
-            try request.write(buffer[0..<count])
-            remaining -= Int64(count)
-        }
+        try body.send(chunkSize: 256 * 1024) { try request.write($0) }
         try request.finish()
     }
 }

@@ -24,7 +24,6 @@ struct PathDecodingTests {
         #expect(try response.jsonBody["filename"] == .string(Self.name))
         let download = fixture.handle("GET", "/api/backups/download/\(encoded)")
         #expect(download.status == 200)
-        if case let .file(fd, _) = download.body { close(fd) }
     }
 
     struct Rejected: CustomTestStringConvertible, Sendable {

@@ -104,7 +104,6 @@ struct RouterCrossSiteTests {
         cases.append(("gzip list", gzip))
         for (label, request) in cases {
             let response = fixture.handle(request)
-            if case let .file(fd, _) = response.body { close(fd) }
             for (name, value) in SecurityHeaders.all {
                 let values = response.headers.filter { $0.0.lowercased() == name.lowercased() }.map(\.1)
                 #expect(values == [value], "\(label): \(name) \(values)")

@@ -24,11 +24,11 @@ extension BackupManager {
         return !store.hasSidecar(name) || !store.hasDump(name)
     }
 
-    /// Opens a complete backup for streaming out: the descriptor (caller closes it) and its size.
-    public func openForDownload(_ name: String) throws -> (fd: Int32, size: Int64, metadata: BackupMetadata) {
+    /// Opens a complete backup for streaming out: its bytes (sent through a pipeline, the descriptor closed when the
+    /// body goes away) and its metadata.
+    public func openForDownload(_ name: String) throws -> (body: DownloadBody, metadata: BackupMetadata) {
         let metadata = try info(name)
-        let dump = try store.openDump(metadata.filename)
-        return (dump.source.takeDescriptor(), dump.size, metadata)
+        return (DownloadBody(try store.openDump(metadata.filename)), metadata)
     }
 
     public func status() throws -> BackupStatus {

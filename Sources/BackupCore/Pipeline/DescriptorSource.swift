@@ -6,7 +6,7 @@ import Foundation
 final class DescriptorSource {
     static let defaultChunkSize = 1 << 20
 
-    private var fd: Int32
+    private let fd: Int32
     /// What the descriptor reads, for messages ("pg_dump output", a file's path).
     let name: String
     private let closesDescriptor: Bool
@@ -26,7 +26,6 @@ final class DescriptorSource {
     /// between chunks as `interrupted(operation:)`. A failed read is `BackupError.io` naming `name`.
     func pump(into stage: ByteStage, chunkSize: Int = DescriptorSource.defaultChunkSize,
               interruptible operation: String? = nil) throws {
-        precondition(fd >= 0, "the descriptor was handed over")
         var buffer = [UInt8](repeating: 0, count: chunkSize)
         while true {
             let count = try buffer.withUnsafeMutableBytes { raw in
@@ -39,10 +38,9 @@ final class DescriptorSource {
         try stage.finish()
     }
 
-    /// Hands the descriptor to the caller, who reads and closes it (a download is streamed by the responder).
-    func takeDescriptor() -> Int32 {
-        precondition(fd >= 0, "the descriptor was handed over")
-        defer { fd = -1 }
-        return fd
+    /// Moves the reading to byte `offset` of a file (a download's range starts there). A failure is
+    /// `BackupError.io` naming `name`.
+    func seek(to offset: Int64) throws {
+        try BackupError.mapping { try FileSystem.seek(fd, to: offset, path: name) }
     }
 }

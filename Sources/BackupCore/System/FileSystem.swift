@@ -79,6 +79,11 @@ enum FileSystem {
         }
     }
 
+    /// Moves `fd`'s position to `offset` bytes from the start.
+    static func seek(_ fd: Int32, to offset: Int64, path: String) throws {
+        guard lseek(fd, off_t(offset), SEEK_SET) == off_t(offset) else { throw SystemError(.seek, path: path) }
+    }
+
     static func writeAll(_ fd: Int32, _ data: UnsafeRawBufferPointer, path: String) throws {
         var offset = 0
         while offset < data.count {

@@ -5,7 +5,7 @@ import Foundation
 /// failure means to its caller (`BackupError.init(_:)`).
 struct SystemError: Error, Equatable, Sendable, CustomStringConvertible {
     enum Operation: String, Sendable {
-        case open, read, write, sync, rename, remove, makeDirectory, list
+        case open, read, seek, write, sync, rename, remove, makeDirectory, list
         /// Starting a program: `posix_spawn`, the pipes it gets, and finding it in PATH.
         case spawn, pipe, findProgram
 

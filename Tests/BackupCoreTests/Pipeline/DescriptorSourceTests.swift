@@ -57,14 +57,23 @@ struct DescriptorSourceTests {
         }
     }
 
-    @Test("the descriptor can be handed over, and is then the taker's to close")
-    func handOver() throws {
+    @Test("a seek moves where the reading starts")
+    func seek() throws {
         let dir = try TemporaryDirectory()
-        let source = try Self.source(Array("abc".utf8), in: dir)
-        let fd = source.takeDescriptor()
-        var buffer = [UInt8](repeating: 0, count: 8)
-        #expect(buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) } == 3)
-        #expect(close(fd) == 0)
+        let source = try Self.source(Array("abcdef".utf8), in: dir)
+        let sink = CollectingStage()
+        try source.seek(to: 4)
+        try source.pump(into: sink)
+        #expect(sink.bytes == Array("ef".utf8))
+    }
+
+    @Test("a descriptor it owns is closed when it goes away")
+    func ownedDescriptor() throws {
+        let dir = try TemporaryDirectory()
+        let path = try dir.write("input", Array("abc".utf8))
+        let file = try OpenFile(path)
+        do { _ = DescriptorSource(fd: file.fd, name: path, closesDescriptor: true) }
+        #expect(!file.isOpen)
     }
 
     @Test("a descriptor it does not own stays open")
