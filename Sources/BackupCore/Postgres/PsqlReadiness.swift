@@ -16,30 +16,22 @@ final class PsqlReadiness: @unchecked Sendable {
         for index in bytes.indices { bytes[index] = UInt8.random(in: 0...255) }
         marker = "pgbackup-ready-" + bytes.map { String(format: "%02x", $0) }.joined()
         let needle = Array(marker.utf8)
-        let thread = Thread { [self] in
-            var tail: [UInt8] = []
-            var buffer = [UInt8](repeating: 0, count: 8192)
-            while true {
-                let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-                if count < 0 && errno == EINTR { continue }
-                if count <= 0 { break }
-                tail.append(contentsOf: buffer[0..<count])
-                if Self.contains(tail, needle) {
-                    condition.lock()
-                    seen = true
-                    condition.broadcast()
-                    condition.unlock()
-                }
-                if tail.count > needle.count { tail.removeFirst(tail.count - needle.count) }
-            }
-            close(fd)
-            condition.lock()
-            ended = true
-            condition.broadcast()
-            condition.unlock()
-        }
-        thread.name = "pgbackup-psql-out"
-        thread.start()
+        // Only the drain thread touches `tail`: the last bytes seen, so a marker split across reads is found.
+        nonisolated(unsafe) var tail: [UInt8] = []
+        DescriptorDrain.start(fd: fd, threadName: "pgbackup-psql-out", chunk: { [self] bytes in
+            tail.append(contentsOf: bytes)
+            if Self.contains(tail, needle) { signal { seen = true } }
+            if tail.count > needle.count { tail.removeFirst(tail.count - needle.count) }
+        }, ended: { [self] in
+            signal { ended = true }
+        })
+    }
+
+    private func signal(_ change: () -> Void) {
+        condition.lock()
+        change()
+        condition.broadcast()
+        condition.unlock()
     }
 
     /// The psql meta-command that prints the marker.

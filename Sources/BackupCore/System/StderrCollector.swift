@@ -8,25 +8,17 @@ final class StderrCollector: @unchecked Sendable {
     private let limit = 64 * 1024
 
     init(fd: Int32) {
-        let thread = Thread { [self] in
-            var buffer = [UInt8](repeating: 0, count: 8192)
-            while true {
-                let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-                if count < 0 && errno == EINTR { continue }
-                if count <= 0 { break }
-                lock.lock()
-                data.append(contentsOf: buffer[0..<count])
-                if data.count > limit { data.removeFirst(data.count - limit) }
-                lock.unlock()
-            }
-            close(fd)
+        DescriptorDrain.start(fd: fd, threadName: "pgbackup-stderr", chunk: { [self] bytes in
+            lock.lock()
+            data.append(contentsOf: bytes)
+            if data.count > limit { data.removeFirst(data.count - limit) }
+            lock.unlock()
+        }, ended: { [self] in
             lock.lock()
             done = true
             lock.broadcast()
             lock.unlock()
-        }
-        thread.name = "pgbackup-stderr"
-        thread.start()
+        })
     }
 
     func text() -> String {
