@@ -12,6 +12,9 @@ packages=(
     zstd python3                                 # the codec tests and the benchmark check our output with them
     shellcheck systemd util-linux
     libfcgi-bin                                  # cgi-fcgi: tests talk FastCGI to the responder without nginx
+    rclone                                       # off-site copies in object storage
+    age                                          # encryption at rest
+    prometheus                                   # promtool checks the metrics exposition
     chromium chromium-driver python3-selenium    # the cross-site request test drives a headless browser
 )
 
@@ -35,9 +38,10 @@ if [[ ${#missing[@]} -gt 0 ]]; then
     "${sudo_cmd[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 
-# nginx's package may start a default site on port 80; pgbackup never uses it.
+# nginx (port 80) and prometheus (9090) may start as services; pgbackup never uses them.
 if command -v systemctl >/dev/null 2>&1 && [[ -d /run/systemd/system ]]; then
     "${sudo_cmd[@]}" systemctl disable --now nginx >/dev/null 2>&1 || true
+    "${sudo_cmd[@]}" systemctl disable --now prometheus prometheus-node-exporter >/dev/null 2>&1 || true
 fi
 
 # Schemathesis (API fuzzing against docs/openapi.yaml) in a private virtualenv.
@@ -45,7 +49,13 @@ if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
     "${sudo_cmd[@]}" apt-get install -y --no-install-recommends python3 python3-venv
 fi
 venv="${PGBACKUP_TOOLS_VENV:-/opt/pgbackup-tools}"
-if [[ ! -x "$venv/bin/schemathesis" && ! -x "$venv/bin/st" ]]; then
+if [[ ! -x "$venv/bin/python3" ]]; then
     "${sudo_cmd[@]}" python3 -m venv "$venv"
+fi
+# schemathesis fuzzes the API; moto's server is a real S3 API on loopback for the off-site tests.
+if [[ ! -x "$venv/bin/schemathesis" && ! -x "$venv/bin/st" ]]; then
     "${sudo_cmd[@]}" "$venv/bin/pip" install --quiet schemathesis
+fi
+if [[ ! -x "$venv/bin/moto_server" ]]; then
+    "${sudo_cmd[@]}" "$venv/bin/pip" install --quiet 'moto[server]'
 fi
