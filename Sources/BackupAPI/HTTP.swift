@@ -78,6 +78,8 @@ public struct APIResponse: Sendable {
         case gzipJSON([UInt8])
         /// A backup (or one byte range of it) to stream; the responder sends it, and dropping it unsent closes it.
         case download(DownloadBody)
+        /// Bytes sent as they are (the metrics' text exposition), with the Content-Type the route set.
+        case text([UInt8])
         case empty
     }
 
@@ -109,7 +111,7 @@ public struct APIResponse: Sendable {
         switch body {
         case let .json(value): return Array((value.serialized(pretty: true) + "\n").utf8)
         case let .rawJSON(bytes): return bytes + [0x0a]
-        case let .gzipJSON(bytes): return bytes
+        case let .gzipJSON(bytes), let .text(bytes): return bytes
         case .download, .empty: return []
         }
     }

@@ -5,6 +5,7 @@ extension Router {
     enum Route: Equatable {
         case collection
         case status
+        case metrics
         case cleanup
         case restore
         case jobs
@@ -16,7 +17,7 @@ extension Router {
         var allowed: [String] {
             switch self {
             case .collection: ["GET", "HEAD", "POST"]
-            case .status, .jobs, .job, .download: ["GET", "HEAD"]
+            case .status, .metrics, .jobs, .job, .download: ["GET", "HEAD"]
             case .cleanup, .restore, .verify: ["POST"]
             case .backup: ["GET", "HEAD", "DELETE"]
             }
@@ -42,6 +43,7 @@ extension Router {
         case 1:
             switch segments[0] {
             case "status": return .status
+            case "metrics": return .metrics
             case "cleanup": return .cleanup
             case "restore": return .restore
             case "jobs": return .jobs

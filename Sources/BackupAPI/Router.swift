@@ -58,7 +58,7 @@ public struct Router: Sendable {
         switch response.body {
         case let .download(body):
             copy.headers.append(("Content-Length", String(body.count)))
-        case .json, .rawJSON, .gzipJSON:
+        case .json, .rawJSON, .gzipJSON, .text:
             copy.headers.append(("Content-Length", String(response.bodyBytes.count)))
         case .empty:
             break
@@ -72,6 +72,9 @@ public struct Router: Sendable {
         case .collection where request.method == "POST": return try create(request)
         case .collection: return try list(request)
         case .status: return .json(200, try manager.status().json)
+        case .metrics:
+            return APIResponse(status: 200, headers: [("Content-Type", MetricsText.contentType)],
+                               body: .text(Array(try manager.metrics().text.utf8)))
         case .backup(let name) where request.method == "DELETE":
             return .json(200, try manager.delete(name, user: request.remoteUser ?? "-").json)
         case .backup(let name): return .json(200, try manager.info(name).listingJSON)

@@ -55,7 +55,7 @@ struct Exchange {
         switch response.body {
         case let .rawJSON(bytes):
             try sendCached(bytes, newline: true, response)
-        case let .gzipJSON(bytes):
+        case let .gzipJSON(bytes), let .text(bytes):
             try sendCached(bytes, newline: false, response)
         case .json, .empty:
             try request.respond(status: response.status, headers: response.headers, body: response.bodyBytes)

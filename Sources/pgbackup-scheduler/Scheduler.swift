@@ -33,7 +33,18 @@ enum Scheduler {
         }
     }
 
+    /// One run, then the metrics textfile (`BACKUP_METRICS_TEXTFILE`), whatever the run's outcome.
     static func run(_ manager: BackupManager, logger: Logger) -> Int32 {
+        let status = decideAndBackUp(manager, logger: logger)
+        manager.writeMetricsTextfile()
+        return status
+    }
+
+    /// A run that makes a backup is bracketed by healthcheck pings (`BACKUP_HEALTHCHECK_URL`): start, then
+    /// success or fail. Runs that find nothing due ping nothing, so the check's period is the backup interval.
+    static func decideAndBackUp(_ manager: BackupManager, logger: Logger) -> Int32 {
+        var pinged = false
+        func fail(_ message: String) { if pinged { manager.pingHealthcheck(.failure, message: message) } }
         do {
             switch try manager.scheduleDecision() {
             case .disabled:
@@ -48,10 +59,13 @@ enum Scheduler {
             case let .due(reason):
                 logger.info("Running scheduled backup... (\(reason))")
             }
+            manager.pingHealthcheck(.start, message: "scheduled backup started")
+            pinged = true
             let backup = try manager.create(description: "Automated scheduled backup", kind: .scheduled,
                                             user: "scheduler", yieldsSession: true).backup
             logger.info("✅ \(CreateResult.message): \(backup.filename) (\(String(format: "%.2f", backup.sizeMB)) MB)")
             logger.info("✅ Scheduled backup completed: \(backup.filename)")
+            manager.pingHealthcheck(.success, message: "backup \(backup.filename) (\(backup.sizeBytes) bytes)")
             return 0
         } catch let BackupError.operationInProgress(holder) {
             // Not a failure of the backup, but no backup either: recorded, and status turns unhealthy once the
@@ -59,13 +73,16 @@ enum Scheduler {
             let error = BackupError.operationInProgress(holder)
             manager.recordSkippedRun(reason: error.description)
             logger.error("❌ Scheduled backup skipped: \(error.description)")
+            fail("scheduled backup skipped: \(error.description)")
             return error.exitCode
         } catch let error as BackupError {
             logger.error("❌ Scheduled backup failed: \(error.description)")
             if let hint = error.hint { logger.error("\(hint)") }
+            fail("scheduled backup failed: \(error.description)")
             return error.exitCode
         } catch {
             logger.error("❌ Scheduled backup failed: \(error)")
+            fail("scheduled backup failed: \(error)")
             return 1
         }
     }

@@ -7,9 +7,21 @@ struct Status: ParsableCommand {
 
     @OptionGroup var options: CommonOptions
 
+    @Flag(help: "Exit 0 when healthy and 1 when not, printing only the reasons, one a line (with --json: the status).")
+    var check = false
+
     func run() throws {
         let context = try Context(options)
         let status = try context.perform { try context.manager.status() }
+        if check {
+            if options.json {
+                Output.json(status.json)
+            } else {
+                print(status.healthy ? "healthy" : status.unhealthyReasons.joined(separator: "\n"))
+            }
+            if !status.healthy { throw CLIFailure(exitCode: 1) }
+            return
+        }
         if options.json {
             Output.json(status.json)
             return
@@ -32,6 +44,9 @@ struct Status: ParsableCommand {
         }
         if let skipped = status.state.lastSkippedRun {
             print("Last skipped run:   \(Timestamp.iso8601(skipped.at)): \(skipped.reason)")
+        }
+        if let notification = status.state.lastNotificationError {
+            print("Notification error: \(Timestamp.iso8601(notification.at)) \(notification.operation): \(notification.message)")
         }
         if let running = status.running {
             print("Running now:        \(running.operation) (pid \(running.pid), since \(Timestamp.iso8601(running.since)))")

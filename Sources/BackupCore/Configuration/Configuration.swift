@@ -22,6 +22,8 @@ public struct Configuration: Sendable, Equatable {
     public var postgres: PostgresConnection
     /// `PGBACKUP_OPERATORS`: API users (nginx's `REMOTE_USER`) who may change anything or download; unset: nobody.
     public var operators: Operators
+    /// `BACKUP_METRICS_TEXTFILE`, `BACKUP_NOTIFY_URL`, `BACKUP_NOTIFY_ON`, `BACKUP_HEALTHCHECK_URL` (see `Monitoring`).
+    public var monitoring = Monitoring()
 
     public static let defaultEnvFile = "/etc/pgbackup/pgbackup.env"
 
@@ -45,10 +47,10 @@ public struct Configuration: Sendable, Equatable {
         self.operators = operators
     }
 
-    static let knownBackupKeys: Set<String> = [
+    static let knownBackupKeys: Set<String> = Set([
         "BACKUP_DIR", "BACKUP_RETENTION_DAYS", "BACKUP_MAX_COUNT", "BACKUP_INTERVAL_HOURS", "BACKUP_ENABLED",
         "BACKUP_COMPRESSION", "BACKUP_COMPRESSION_LEVEL", "BACKUP_LOCK_WAIT_TIMEOUT",
-    ]
+    ]).union(Monitoring.keys)
 
     /// Builds the configuration from `environment`, which wins over the env file's values.
     /// - Parameters:
@@ -78,6 +80,7 @@ public struct Configuration: Sendable, Equatable {
         try parseBackupSettings(settings, into: &config)
         try parsePostgresSettings(settings, into: &config.postgres)
         config.operators = try Operators.parse(values["PGBACKUP_OPERATORS"])
+        config.monitoring = try Monitoring.parse(values)
         var warnings: [String] = []
         for key in values.keys.sorted() where key.hasPrefix("BACKUP_") && !knownBackupKeys.contains(key) {
             warnings.append("unknown setting \(key) is ignored")

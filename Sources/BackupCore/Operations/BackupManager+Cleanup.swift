@@ -16,7 +16,14 @@ extension BackupManager {
     public func cleanup(dryRun: Bool = false, user: String? = nil) throws -> CleanupResult {
         let lock = try store.lock("cleanup", now: clock.now())
         defer { withExtendedLifetime(lock) {} }
-        let result = try cleanupLocked(dryRun: dryRun)
+        let result: CleanupResult
+        do {
+            result = try cleanupLocked(dryRun: dryRun)
+        } catch {
+            // Notified, not recorded: status's last failure stays that of a create or restore, as before.
+            notify(operation: "cleanup", outcome: .failure, message: "\(error)")
+            throw error
+        }
         logger.info("cleanup", metadata: ["deleted": "\(result.deleted.count)", "dry_run": "\(dryRun)", "user": "\(user ?? "-")"])
         logRetention(result)
         return result

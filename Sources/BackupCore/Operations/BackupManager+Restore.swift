@@ -42,10 +42,10 @@ extension BackupManager {
                                        durationSeconds: Date().timeIntervalSince(started))
             result.terminatedSessions = terminated
             logger.info("restore finished", metadata: ["filename": "\(name)", "target": "\(target)"])
-            recordSuccess(operation: "restore")
+            recordSuccess(operation: "restore", backup: name)
             return result
         } } catch {
-            recordFailure(operation: "restore", error: error)
+            recordFailure(operation: "restore", error: error, backup: name)
             throw error
         }
     }

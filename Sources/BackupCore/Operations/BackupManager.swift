@@ -9,6 +9,8 @@ public struct BackupManager: Sendable {
     let tools: PostgresTools
     let clock: TimeSource
     let logger: Logger
+    /// How notifications and healthcheck pings are sent (tests replace it).
+    public var notificationTransport: any NotificationTransport = CurlTransport()
 
     public init(configuration: Configuration, logger: Logger, clock: TimeSource = SystemTimeSource(),
                 environment: [String: String] = ProcessInfo.processInfo.environment) {
@@ -49,7 +51,7 @@ public struct BackupManager: Sendable {
             recordFailure(operation: "create", error: error)
             throw error
         }
-        recordSuccess(operation: "create", at: metadata.createdAt)
+        recordSuccess(operation: "create", at: metadata.createdAt, backup: metadata.filename)
         logger.info("backup committed", metadata: [
             "filename": "\(metadata.filename)", "size_mb": "\(metadata.sizeMB)",
             "seconds": "\(metadata.durationSeconds ?? 0)"])
@@ -58,6 +60,7 @@ public struct BackupManager: Sendable {
         } catch {
             // The backup itself is committed; a retention failure is reported but does not undo it.
             logger.error("retention failed after backup", metadata: ["error": "\(error)"])
+            notify(operation: "cleanup", outcome: .failure, message: "\(error)")
         }
         return CreateResult(backup: metadata)
     }
@@ -84,7 +87,7 @@ public struct BackupManager: Sendable {
     /// Records a failure of the system for `status`. A client's bad request is not one: a busy lock, or a
     /// restore asked for a backup or target database that does not exist or does not fit (the configured
     /// database missing for a create is a bad setting, and is recorded).
-    func recordFailure(operation: String, error: Error) {
+    func recordFailure(operation: String, error: Error, backup: String? = nil) {
         switch error as? BackupError {
         case .operationInProgress?: return
         case .invalidInput? where operation == "restore", .notFound? where operation == "restore",
@@ -93,6 +96,7 @@ public struct BackupManager: Sendable {
             return
         default: break
         }
+        defer { notify(operation: operation, outcome: .failure, backup: backup, message: "\(error)") }
         if let problem = DirectoryAccess.writeProblem(store.directory) {
             // Status reports the unwritable directory itself; the failure was shown to whoever asked.
             logger.warning("\(operation) failed and cannot be recorded: \(problem)", metadata: ["error": "\(error)"])
@@ -100,7 +104,9 @@ public struct BackupManager: Sendable {
         }
         do {
             try RunState.update(store) { state in
-                state.lastFailure = RunState.Failure(at: clock.now(), operation: operation, message: "\(error)")
+                let now = clock.now()
+                state.lastFailure = RunState.Failure(at: now, operation: operation, message: "\(error)")
+                state.lastFailures[operation] = now
             }
         } catch {
             logger.error("could not record the failure for status", metadata: ["error": "\(error)"])
@@ -108,8 +114,9 @@ public struct BackupManager: Sendable {
         logger.warning("\(operation) failed", metadata: ["error": "\(error)"])
     }
 
-    func recordSuccess(operation: String, at: Date? = nil) {
+    func recordSuccess(operation: String, at: Date? = nil, backup: String? = nil) {
         let now = at ?? clock.now()
+        defer { notify(operation: operation, outcome: .success, backup: backup, message: "\(operation) succeeded") }
         guard DirectoryAccess.writeProblem(store.directory) == nil else { return }
         do {
             try RunState.update(store) { $0.lastSuccesses[operation] = now }

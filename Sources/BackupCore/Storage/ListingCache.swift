@@ -64,7 +64,7 @@ struct ListingCache {
 
     private func read(_ path: String) -> [UInt8]? { try? FileSystem.readSmallFile(path, limit: 256 << 20) }
 
-    private func cached(kind: String, render: () throws -> [UInt8]) throws -> [UInt8] {
+    func cached(kind: String, render: () throws -> [UInt8]) throws -> [UInt8] {
         // Never create a missing backup directory just to answer a read. The cache directory comes before the
         // key: creating it changes the backup directory.
         var info = stat()

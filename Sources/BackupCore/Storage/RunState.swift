@@ -25,6 +25,10 @@ public struct RunState: Sendable, Equatable {
     /// When each operation last succeeded ("create", "restore"): a failure is cleared by a later success of its kind.
     public var lastSuccesses: [String: Date] = [:]
     public var lastSkippedRun: SkippedRun?
+    /// When each operation last failed (the metrics' per-operation failure times; `lastFailure` is the newest).
+    public var lastFailures: [String: Date] = [:]
+    /// The last notification (webhook or healthcheck ping) that could not be delivered, its URL redacted.
+    public var lastNotificationError: Failure?
 
     public init(lastFailure: Failure? = nil) {
         self.lastFailure = lastFailure
@@ -38,7 +42,13 @@ public struct RunState: Sendable, Equatable {
     var json: JSON {
         .object([("last_failure", lastFailure?.json ?? .null),
                  ("last_success", .object(lastSuccesses.sorted { $0.key < $1.key }.map { ($0.key, JSON.string(Timestamp.iso8601($0.value))) })),
-                 ("last_skipped_run", lastSkippedRun?.json ?? .null)])
+                 ("last_skipped_run", lastSkippedRun?.json ?? .null),
+                 ("last_failure_at", Self.timesJSON(lastFailures)),
+                 ("last_notification_error", lastNotificationError?.json ?? .null)])
+    }
+
+    private static func timesJSON(_ times: [String: Date]) -> JSON {
+        .object(times.sorted { $0.key < $1.key }.map { ($0.key, JSON.string(Timestamp.iso8601($0.value))) })
     }
 
     static func load(_ store: BackupStore) -> RunState {
@@ -61,6 +71,15 @@ public struct RunState: Sendable, Equatable {
         }
         if let skipped = json["last_skipped_run"], let at = skipped["at"]?.stringValue.flatMap(Timestamp.parse) {
             state.lastSkippedRun = SkippedRun(at: at, reason: skipped["reason"]?.stringValue ?? "")
+        }
+        if case let .object(failures)? = json["last_failure_at"] {
+            for (operation, value) in failures {
+                if let at = value.stringValue.flatMap(Timestamp.parse) { state.lastFailures[operation] = at }
+            }
+        }
+        if let error = json["last_notification_error"], let at = error["at"]?.stringValue.flatMap(Timestamp.parse) {
+            state.lastNotificationError = Failure(at: at, operation: error["operation"]?.stringValue ?? "notify",
+                                                  message: error["message"]?.stringValue ?? "")
         }
         return state
     }

@@ -42,11 +42,13 @@ extension FileSystem {
     }
 
     /// Writes `bytes` to `path` atomically: temp file in `tempDirectory`, fsync, rename, fsync the directory.
-    static func writeAtomically(_ bytes: [UInt8], to path: String, tempDirectory: String) throws {
+    static func writeAtomically(_ bytes: [UInt8], to path: String, tempDirectory: String, mode: mode_t = 0o600) throws {
         let temp = "\(tempDirectory)/\((path as NSString).lastPathComponent).\(getpid()).tmp"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode)
         guard fd >= 0 else { throw SystemError(.open, path: temp) }
         do {
+            // The umask may have taken bits off a wider mode (a metrics file must be world-readable).
+            if mode != 0o600 { fchmod(fd, mode) }
             try bytes.withUnsafeBytes { try writeAll(fd, $0, path: temp) }
             try sync(fd, path: temp)
             close(fd)

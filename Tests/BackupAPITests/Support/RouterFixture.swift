@@ -151,7 +151,7 @@ extension APIResponse {
             switch body {
             case .json, .rawJSON: return try JSON.parse(bodyBytes)
             case let .gzipJSON(compressed): return try JSON.parse(try Self.gunzip(compressed))
-            case .download, .empty: throw HarnessError.setup("the response body is not JSON (status \(status))")
+            case .download, .empty, .text: throw HarnessError.setup("the response body is not JSON (status \(status))")
             }
         }
     }
