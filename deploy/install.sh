@@ -12,7 +12,8 @@ set -euo pipefail
 
 readonly SERVICE_USER=pgbackup
 readonly WEB_GROUP=www-data
-readonly UNITS=(pgbackup-fcgi.socket pgbackup-fcgi.service pgbackup-scheduler.service pgbackup-scheduler.timer)
+readonly UNITS=(pgbackup-fcgi.socket pgbackup-fcgi.service pgbackup-scheduler.service pgbackup-scheduler.timer
+    pgbackup-failure@.service)
 readonly BINARIES=(pgbackup pgbackup-fcgi pgbackup-scheduler)
 
 script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

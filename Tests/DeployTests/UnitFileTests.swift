@@ -71,6 +71,8 @@ struct UnitFileTests {
         #expect(service.value("User") == "pgbackup")
         #expect(service.value("ExecStart") == "/usr/local/bin/pgbackup-scheduler")
 
+        #expect(service.value("OnFailure") == "pgbackup-failure@%n.service")
+
         let timer = try UnitFile(path: Paths.deploy + "/pgbackup-scheduler.timer")
         #expect(timer.value("Persistent") == "true")
         #expect(timer.value("RandomizedDelaySec") != nil)
@@ -82,5 +84,15 @@ struct UnitFileTests {
         for time in ["10:15:00", "10:30:00", "10:45:00"] {
             #expect(next.out.contains("2030-01-01 \(time) UTC"), "\(next.out)")
         }
+    }
+
+    @Test("a failed scheduler run is logged again at priority err by pgbackup-failure@.service")
+    func failureUnit() throws {
+        let unit = try UnitFile(path: Paths.deploy + "/pgbackup-failure@.service")
+        #expect(unit.value("Type") == "oneshot")
+        let start = try #require(unit.value("ExecStart"))
+        #expect(start.hasPrefix("/usr/bin/systemd-cat "), "\(start)")
+        #expect(start.contains("--priority=err") && start.contains("%i failed"), "\(start)")
+        #expect(FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-cat"))
     }
 }

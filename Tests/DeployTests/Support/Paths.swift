@@ -13,7 +13,8 @@ enum Paths {
 
     static let executables = ["pgbackup", "pgbackup-fcgi", "pgbackup-scheduler"]
     static let services = ["pgbackup-fcgi.service", "pgbackup-scheduler.service"]
-    static let units = ["pgbackup-fcgi.socket", "pgbackup-fcgi.service", "pgbackup-scheduler.service", "pgbackup-scheduler.timer"]
+    static let units = ["pgbackup-fcgi.socket", "pgbackup-fcgi.service", "pgbackup-scheduler.service", "pgbackup-scheduler.timer",
+                        "pgbackup-failure@.service"]
 }
 
 enum FileFacts {
