@@ -23,7 +23,10 @@ struct MetricsRouteTests {
         let fixture = try RouterFixture()
         let newest = try fixture.makeBackup(ageHours: 1)
         try fixture.makeBackup(ageHours: 5)
-        let other = try fixture.makeBackup(database: #"we"ird\db"#, ageHours: 2, recordChecksum: false)
+        // A database name that needs every escape (the sidecar's, which names the label; file names cannot hold it).
+        var other = try fixture.makeBackup(database: "other", ageHours: 2, recordChecksum: false)
+        other.database = "we\"ird\\db\nname"
+        try fixture.writeSidecar(other)
         try Data("junk".utf8).write(to: URL(fileURLWithPath: fixture.path("backup_appdb_20260101_000000.sql.gz")))
         fixture.manager.recordSuccess(operation: "create", at: newest.createdAt)
         fixture.manager.recordFailure(operation: "restore", error: BackupError.invalidConfiguration(
@@ -36,12 +39,12 @@ struct MetricsRouteTests {
         let samples = Self.samples(text)
         let status = try fixture.manager.status()
         #expect(samples["pgbackup_backups{database=\"appdb\"}"] == "2")
-        #expect(samples[#"pgbackup_backups{database="we\"ird\\db"}"#] == "1")
+        #expect(samples[#"pgbackup_backups{database="we\"ird\\db\nname"}"#] == "1")
         let appBytes = Int64(status.summary.totalSizeBytes) - other.sizeBytes
         #expect(samples["pgbackup_backups_size_bytes{database=\"appdb\"}"] == String(appBytes))
         #expect(samples["pgbackup_last_backup_size_bytes{database=\"appdb\"}"] == String(newest.sizeBytes))
         #expect(samples["pgbackup_last_backup_duration_seconds{database=\"appdb\"}"] == "0.5")
-        #expect(samples[#"pgbackup_last_backup_duration_seconds{database="we\"ird\\db"}"#] == nil)
+        #expect(samples[#"pgbackup_last_backup_duration_seconds{database="we\"ird\\db\nname"}"#] == nil)
         #expect(samples["pgbackup_last_backup_timestamp_seconds{database=\"appdb\"}"]
                 == MetricsText.format(newest.createdAt.timeIntervalSince1970))
         #expect(samples["pgbackup_last_success_timestamp_seconds{operation=\"create\"}"]
