@@ -17,7 +17,9 @@ struct Status: ParsableCommand {
             if options.json {
                 Output.json(status.json)
             } else {
-                print(status.healthy ? "healthy" : status.unhealthyReasons.joined(separator: "\n"))
+                // One reason a line, even when a failure's message (pg_dump's stderr, say) has several.
+                let reasons = status.unhealthyReasons.map { $0.split(whereSeparator: \.isNewline).joined(separator: " ") }
+                print(status.healthy ? "healthy" : reasons.joined(separator: "\n"))
             }
             if !status.healthy { throw CLIFailure(exitCode: 1) }
             return
