@@ -8,7 +8,7 @@ extension Configuration {
         public enum NotifyOn: String, Sendable, Equatable { case failure, always }
 
         /// `BACKUP_METRICS_TEXTFILE`: where the scheduler writes the metrics for node_exporter's textfile
-        /// collector after every run (an absolute path ending in `.prom`); unset: not written.
+        /// collector after every run (an absolute path; the collector reads `*.prom`); unset: not written.
         public var metricsTextfile: String?
         /// `BACKUP_NOTIFY_URL`: an http(s) URL that gets a JSON POST for each failure (and success, see `notifyOn`).
         public var notifyURL: String?
