@@ -64,6 +64,21 @@ struct MetricsRouteTests {
         #expect(fixture.handle("POST", "/api/backups/metrics").status == 405)
     }
 
+    @Test("a fresh install (no backup directory yet) scrapes cleanly: every family declared, promtool satisfied")
+    func freshInstall() throws {
+        let fixture = try RouterFixture()
+        try FileManager.default.removeItem(atPath: fixture.directory)
+        let response = fixture.handle("GET", "/api/backups/metrics", user: "bob")
+        #expect(response.status == 200)
+        let text = String(decoding: response.bodyBytes, as: UTF8.self)
+        #expect(text.components(separatedBy: "# TYPE ").count - 1 == 17, "\(text)")
+        #expect(Self.samples(text)["pgbackup_healthy"] == "0")
+        let promtool = try ProcessRunner.run(try #require(ProcessRunner.which("promtool")), ["check", "metrics"],
+                                             stdin: Data(text.utf8))
+        #expect(promtool.status == 0, "\(promtool)\n\(text)")
+        #expect(!FileManager.default.fileExists(atPath: fixture.directory), "a scrape must not create BACKUP_DIR")
+    }
+
     @Test("a running operation shows in the metrics")
     func runningOperation() throws {
         let fixture = try RouterFixture()
