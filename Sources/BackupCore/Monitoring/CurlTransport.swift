@@ -21,7 +21,7 @@ public struct CurlTransport: NotificationTransport {
                               environment: ["PATH": "/usr/local/bin:/usr/bin:/bin"])
         let process: ChildProcess
         do {
-            process = try ChildProcess(command, stdin: .pipe)
+            process = try ChildProcess(command, stdin: .pipe, stoppedBySignals: false)
         } catch {
             throw NotificationError(url: url, reason: "could not start curl: \(error)")
         }

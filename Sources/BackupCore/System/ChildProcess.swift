@@ -15,9 +15,11 @@ public final class ChildProcess: @unchecked Sendable {
     private let stderrCollector: StderrCollector
     private var exitStatus: Int32?
 
-    /// Starts `command`. File descriptors other than 0–2 are never inherited.
+    /// Starts `command`. File descriptors other than 0–2 are never inherited. `stoppedBySignals: false` keeps it
+    /// out of `Interruption`'s reach: the notification telling someone a backup was interrupted must get out
+    /// (it is bounded by its own timeout; a second signal still ends everything at once).
     public init(_ command: Command, stdin stdinMode: Input = .null, stdout stdoutMode: Output = .null,
-                newSession: Bool = false) throws {
+                newSession: Bool = false, stoppedBySignals: Bool = true) throws {
         let path = try ChildProcess.resolve(command.executable, path: command.environment["PATH"])
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -71,7 +73,7 @@ public final class ChildProcess: @unchecked Sendable {
         }
         pid = child
         // A SIGTERM to pgbackup must reach its children: the watcher stops every registered one.
-        Interruption.shared.register(child)
+        if stoppedBySignals { Interruption.shared.register(child) }
         stdin = parentStdin
         stdout = parentStdout
         stderrCollector = StderrCollector(fd: errRead)

@@ -110,4 +110,21 @@ final class SchedulerNotificationTests {
         let check = try ctx.pgbackup(["status", "--check"], database: db, env: env)
         #expect(check.status == 0 && check.out == "healthy\n", "\(check)")
     }
+
+    @Test("a create stopped by SIGTERM still gets its failure out (curl is not stopped with the dump)")
+    func interruptedCreateNotifies() throws {
+        let db = try ctx.sampleDatabase("notify_term")
+        let hooks = try HTTPReceiver(.ok, in: ctx.scratch)
+        let tableLock = try ctx.cluster.holdTableLock("orders", in: db, seconds: 300)
+        defer { tableLock.release() }
+        let run = try ctx.startPgbackup(["create"], database: db, env: ["BACKUP_NOTIFY_URL": Self.secretURL(hooks)])
+        #expect(Poll.until(timeout: 30) { !ctx.partialFiles().isEmpty || !run.isRunning }, "pg_dump never started")
+        run.signal(SIGTERM)
+        let result = run.wait(timeout: .seconds(30))
+        #expect(result.status == 128 + SIGTERM, "\(result)")
+        let events = try hooks.waitFor(1, timeout: 5).map { try JSON.object(Data($0.body.utf8)) }
+        #expect(events.map { $0["event"] as? String } == ["create.failure"], "\(result)")
+        #expect((events.first?["message"] as? String)?.contains("interrupted by SIGTERM") == true, "\(events)")
+        expectNoSecret(result.combined)
+    }
 }
