@@ -36,8 +36,9 @@ final class GzipParallelDecodeStage: ByteStage {
     private let workers: Int
     private let maxInFlight: Int
     private var pool: OrderedWorkerPool<Member, [UInt8]?>?
-    /// Compressed bytes not yet cut into a member; they begin where a member should.
-    private var pending: [UInt8] = []
+    /// Compressed bytes not yet cut into a member; they begin where a member should. A slice, so cutting a member
+    /// off the front moves nothing (appending copies only what is left when the storage is full).
+    private var pending: ArraySlice<UInt8> = []
     private var searchFrom = 0
     private var inFlight: [(sequence: Int, member: Member)] = []
     private var inFlightBytes = 0
@@ -115,13 +116,13 @@ final class GzipParallelDecodeStage: ByteStage {
 
     /// Hands the first `length` pending bytes, one member by the guess, to a worker.
     private func cut(length: Int) throws {
-        let size = (0..<4).reduce(0) { $0 | Int(pending[length - 4 + $1]) << (8 * $1) }
+        let size = (0..<4).reduce(0) { $0 | Int(pending[pending.startIndex + length - 4 + $1]) << (8 * $1) }
         guard size <= Self.maxMemberSize else { return try fallBack() }
         while !inFlight.isEmpty, inFlight.count >= maxInFlight || inFlightBytes + size > Self.maxInFlightBytes {
             try writeOldest()
             if fallback != nil { return }
         }
-        let member = Member(bytes: Array(pending[..<length]), size: size)
+        let member = Member(bytes: Array(pending.prefix(length)), size: size)
         pending.removeFirst(length)
         searchFrom = 0
         try startedPool().submit(sequence: submitted, job: member)
