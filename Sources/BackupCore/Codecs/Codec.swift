@@ -1,7 +1,8 @@
 /// The compression of a backup file, chosen by this one enum: an operation asks it for the file suffix, the
 /// download's content type, the level range, and the stages that encode and decode.
 public enum Codec: String, Sendable, CaseIterable, CustomStringConvertible {
-    /// Standard gzip: written by libdeflate in parallel members, read by zlib (every gzip file reads).
+    /// Standard gzip: written by libdeflate in parallel members, read back by libdeflate in parallel where the file is
+    /// made of such members and by zlib otherwise (every gzip file reads).
     case gzip
     /// zstd frames with their content checksum, compressed multithreaded by libzstd.
     case zstd
@@ -61,7 +62,7 @@ public enum Codec: String, Sendable, CaseIterable, CustomStringConvertible {
     /// A stage that decodes what it is handed, checking every checksum, and writes the plain bytes to `next`.
     func decoder(next: ByteStage) throws -> ByteStage {
         switch self {
-        case .gzip: try GzipDecodeStage(next: next)
+        case .gzip: GzipParallelDecodeStage(next: next)
         case .zstd: try ZstdDecodeStage(next: next)
         }
     }

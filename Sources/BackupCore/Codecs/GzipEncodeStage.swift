@@ -15,7 +15,7 @@ final class GzipEncodeStage: ByteStage {
     private let next: ByteStage
     private let blockSize: Int
     private let maxInFlight: Int
-    private let pool: GzipMemberPool
+    private let pool: OrderedWorkerPool<[UInt8], Result<[UInt8], CodecError>>
     private var current: [UInt8] = []
     private var submitted = 0
     private var written = 0
@@ -38,7 +38,10 @@ final class GzipEncodeStage: ByteStage {
         self.blockSize = max(blockSize, 64 * 1024)
         let workerCount = min(max(workers, 1), 16)
         maxInFlight = workerCount * 2 + 1
-        pool = try GzipMemberPool(level: level, workers: workerCount, niceIncrement: niceIncrement)
+        let compressors = try (0..<workerCount).map { _ in try GzipMemberCompressor(level: level) }
+        pool = OrderedWorkerPool(workers: compressors.map { compressor in
+            { block in Result { try compressor.compress(block) }.mapError { $0 as? CodecError ?? .compressFailed(.gzip, "\($0)") } }
+        }, name: "pgbackup-deflate", niceIncrement: niceIncrement)
         current.reserveCapacity(self.blockSize)
     }
 
@@ -68,14 +71,14 @@ final class GzipEncodeStage: ByteStage {
 
     private func submit() throws {
         while submitted - written >= maxInFlight { try writeOne() }
-        pool.submit(sequence: submitted, input: current)
+        pool.submit(sequence: submitted, job: current)
         submitted += 1
         current = []
         current.reserveCapacity(blockSize)
     }
 
     private func writeOne() throws {
-        let member = try pool.member(for: written)
+        let member = try pool.result(for: written).get()
         written += 1
         try member.withUnsafeBytes { try next.write($0) }
         compressedBytes += Int64(member.count)

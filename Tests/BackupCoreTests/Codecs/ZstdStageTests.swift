@@ -88,6 +88,15 @@ struct ZstdStageTests {
         if level == 19 { #expect(compressed.count <= (try Self.compress(plain, level: 1)).count) }
     }
 
+    @Test("levels 3 and 4 (matches of 6 bytes or more) decode everywhere, no larger than the zstd tool's", arguments: [3, 4])
+    func dfastLevels(level: Int) throws {
+        let plain = Array(Self.largeText.prefix(4 * 1024 * 1024))
+        let compressed = try Self.compress(plain, level: level)
+        try Self.expectDecodesEverywhere(compressed, to: plain)
+        let tool = try ExternalTool.zstd(plain, level: level, in: try TemporaryDirectory())
+        #expect(compressed.count <= tool.count, "\(compressed.count) bytes against zstd -\(level)'s \(tool.count)")
+    }
+
     @Test("a level outside 1–19 is refused", arguments: [0, 20, 22])
     func levelOutOfRange(level: Int) throws {
         #expect(throws: CodecError.levelOutOfRange(.zstd, level)) {
