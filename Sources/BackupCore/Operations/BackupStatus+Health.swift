@@ -24,6 +24,11 @@ extension BackupStatus {
         if let failure = unclearedFailure {
             reasons.append("The last \(failure.operation) failed at \(Timestamp.iso8601(failure.at)): \(failure.message).")
         }
+        if let drill = state.lastDrill, !drill.passed, unclearedFailure?.operation != "drill" {
+            reasons.append("The last restore drill, of \(drill.backup) at \(Timestamp.iso8601(drill.at)), failed: "
+                + (drill.error ?? drill.mismatches.map { "\($0.table) expected \($0.expected) rows, found \($0.found.map(String.init) ?? "no table")" }
+                    .joined(separator: "; ")) + ".")
+        }
         if let skipped = overdueSkippedRun {
             reasons.append("A scheduled run at \(Timestamp.iso8601(skipped.at)) made no backup (\(skipped.reason)) "
                 + "and the scheduled backup is now overdue.")
@@ -43,7 +48,8 @@ extension BackupStatus {
     /// after it (or a newer backup of the configured database exists): the system works again.
     var unclearedFailure: RunState.Failure? {
         guard let failure = state.lastFailure else { return nil }
-        for operation in ["create", "restore"] {
+        // A failed drill is also cleared by a drill that passed after it.
+        for operation in failure.operation == "drill" ? ["create", "restore", "drill"] : ["create", "restore"] {
             if let success = state.lastSuccess(of: operation), success > failure.at { return nil }
         }
         if let last = lastBackup, last.createdAt > failure.at { return nil }

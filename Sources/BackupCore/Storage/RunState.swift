@@ -25,6 +25,8 @@ public struct RunState: Sendable, Equatable {
     /// When each operation last succeeded ("create", "restore"): a failure is cleared by a later success of its kind.
     public var lastSuccesses: [String: Date] = [:]
     public var lastSkippedRun: SkippedRun?
+    /// The newest restore drill, of whichever backup (its sidecar keeps it too).
+    public var lastDrill: DrillRecord?
 
     public init(lastFailure: Failure? = nil) {
         self.lastFailure = lastFailure
@@ -38,7 +40,8 @@ public struct RunState: Sendable, Equatable {
     var json: JSON {
         .object([("last_failure", lastFailure?.json ?? .null),
                  ("last_success", .object(lastSuccesses.sorted { $0.key < $1.key }.map { ($0.key, JSON.string(Timestamp.iso8601($0.value))) })),
-                 ("last_skipped_run", lastSkippedRun?.json ?? .null)])
+                 ("last_skipped_run", lastSkippedRun?.json ?? .null),
+                 ("last_drill", lastDrill?.json ?? .null)])
     }
 
     static func load(_ store: BackupStore) -> RunState {
@@ -62,6 +65,7 @@ public struct RunState: Sendable, Equatable {
         if let skipped = json["last_skipped_run"], let at = skipped["at"]?.stringValue.flatMap(Timestamp.parse) {
             state.lastSkippedRun = SkippedRun(at: at, reason: skipped["reason"]?.stringValue ?? "")
         }
+        state.lastDrill = json["last_drill"].flatMap(DrillRecord.parse)
         return state
     }
 
