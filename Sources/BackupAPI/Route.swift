@@ -11,13 +11,14 @@ extension Router {
         case job(String)
         case download(String)
         case verify(String)
+        case drill(String)
         case backup(String)
 
         var allowed: [String] {
             switch self {
             case .collection: ["GET", "HEAD", "POST"]
             case .status, .jobs, .job, .download: ["GET", "HEAD"]
-            case .cleanup, .restore, .verify: ["POST"]
+            case .cleanup, .restore, .verify, .drill: ["POST"]
             case .backup: ["GET", "HEAD", "DELETE"]
             }
         }
@@ -52,6 +53,7 @@ extension Router {
             if segments[0] == "download" { return .download(segments[1]) }
             if segments[0] == "jobs" { return .job(segments[1]) }
             if segments[1] == "verify" { return .verify(segments[0]) }
+            if segments[1] == "drill" { return .drill(segments[0]) }
             return nil
         default:
             return nil

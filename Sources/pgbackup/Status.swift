@@ -33,6 +33,9 @@ struct Status: ParsableCommand {
         if let skipped = status.state.lastSkippedRun {
             print("Last skipped run:   \(Timestamp.iso8601(skipped.at)): \(skipped.reason)")
         }
+        if let drill = status.state.lastDrill {
+            print("Last drill:         \(drill.backup) at \(Timestamp.iso8601(drill.at)): \(drill.passed ? "passed" : "FAILED")")
+        }
         if let running = status.running {
             print("Running now:        \(running.operation) (pid \(running.pid), since \(Timestamp.iso8601(running.since)))")
         }

@@ -22,7 +22,7 @@ public struct DrillResult: Sendable, Equatable {
     }
 
     /// The tables compared with the sidecar's counts: the restored copy's, without a zero large-object count.
-    var tablesFound: [(String, Int64)] {
+    public var tablesFound: [(String, Int64)] {
         (found ?? [:]).filter { $0.key != TableRowCounter.largeObjectsKey || $0.value > 0 }.sorted { $0.key < $1.key }
     }
 
