@@ -22,9 +22,19 @@ extension PostgresTools {
         return values.compactMap(\.stringValue)
     }
 
-    /// `CREATE DATABASE` from template0, so nothing of template1 can make the restore fail or pass wrongly.
+    /// `CREATE DATABASE` from template0, so nothing of template1 can make the restore fail or pass wrongly, with
+    /// the encoding and locale of `database` (POSTGRES_DB), which a restore would go into.
     func createScratchDatabase(_ name: String, database: String) throws {
-        try execute("CREATE DATABASE \"\(name)\" TEMPLATE template0", database: database)
+        let like = try queryJSON(
+            "SELECT json_build_array(pg_encoding_to_char(encoding), datcollate, datctype) FROM pg_database "
+                + "WHERE datname = current_database()", database: database)
+        var options = ""
+        if case let .array(values) = like, values.count == 3, let encoding = values[0].stringValue,
+           let collate = values[1].stringValue, let ctype = values[2].stringValue {
+            func literal(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "''") + "'" }
+            options = " ENCODING \(literal(encoding)) LC_COLLATE \(literal(collate)) LC_CTYPE \(literal(ctype))"
+        }
+        try execute("CREATE DATABASE \"\(name)\" TEMPLATE template0\(options)", database: database)
     }
 
     /// Drops a scratch database, ending any session still on it (PostgreSQL 13+: a killed drill's psql may not
