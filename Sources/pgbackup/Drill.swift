@@ -4,7 +4,7 @@ import BackupCore
 struct Drill: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Restore a backup into a scratch database, compare every table's rows with the backup's, drop it (exit 4 when it fails).",
-        discussion: "The scratch database is BACKUP_DRILL_DATABASE_YYYYMMDD_HHMMSS on the same server, created from template0 "
+        discussion: "The scratch database is <BACKUP_DRILL_DATABASE>_YYYYMMDD_HHMMSS on the same server, created from template0 "
             + "(the role needs CREATEDB) and dropped afterwards, after a failure too. POSTGRES_DB is never changed.")
 
     @Argument(help: "The backup's file name (default: the newest complete backup of POSTGRES_DB).")

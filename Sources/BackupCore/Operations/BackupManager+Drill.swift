@@ -84,7 +84,9 @@ extension BackupManager {
 
     private func dropScratchDatabase(_ scratch: String, serverVersion: Int) {
         do {
-            try tools.dropScratchDatabase(scratch, database: configuration.postgres.database, serverVersion: serverVersion)
+            try Interruption.shared.cleaningUp {
+                try tools.dropScratchDatabase(scratch, database: configuration.postgres.database, serverVersion: serverVersion)
+            }
         } catch {
             // The next drill drops it (it matches the prefix); nothing else may use it meanwhile.
             logger.error("could not drop the drill's scratch database", metadata: ["scratch": "\(scratch)", "error": "\(error)"])

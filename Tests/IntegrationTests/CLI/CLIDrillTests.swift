@@ -118,6 +118,15 @@ final class CLIDrillTests {
         #expect(status["healthy"] as? Bool == false)
         let reasons = (status["unhealthy_reasons"] as? [String]) ?? []
         #expect(reasons.contains { $0.contains("drill") && $0.contains("public.orders") }, "\(reasons)")
+
+        // The right count back: the next drill passes, and status is healthy again.
+        tables["public.orders"] = 5_000
+        sidecar = try ctx.sidecar(name)
+        sidecar["tables"] = tables
+        try JSON.write(sidecar, to: ctx.sidecarURL(name))
+        #expect(try self.drill([name], db).status == 0)
+        let healed = try ctx.status(db)
+        #expect(healed["healthy"] as? Bool == true, "\(healed)")
     }
 
     @Test func aDrillWhoseRestoreFailsLeavesNoScratchDatabase() throws {
@@ -180,6 +189,28 @@ final class CLIDrillTests {
         #expect(answer["dropped_leftovers"] as? [String] == seen)
         #expect(try scratchDatabases().isEmpty)
         DumpComparison.expectEqual(before, try ctx.cluster.normalisedDump(db), "production before and after the drills")
+    }
+
+    @Test func aDrillStoppedBySIGTERMDropsItsScratchDatabaseAndSaysSo() throws {
+        let db = try database()
+        try ctx.cluster.psql("""
+            CREATE TABLE bulk (id int, a text);
+            INSERT INTO bulk SELECT g, md5(g::text) FROM generate_series(1, 600000) g;
+            """, database: db)
+        let name = try ctx.create(db)
+        let run = try ctx.startPgbackup(["drill", name], database: db, env: env)
+        let deadline = Date().addingTimeInterval(60)
+        var seen: [String] = []
+        while Date() < deadline, run.isRunning, seen.isEmpty {
+            seen = try scratchDatabases()
+            usleep(5_000)
+        }
+        try #require(!seen.isEmpty, "the drill never created its scratch database: \(run.wait(timeout: .seconds(60)))")
+        run.signal(SIGTERM)
+        let result = run.wait(timeout: .seconds(60))
+        #expect(result.status == 128 + SIGTERM, "\(result)")
+        #expect(result.err.contains("drill interrupted by SIGTERM: its scratch database was dropped"), "\(result)")
+        #expect(try scratchDatabases().isEmpty)
     }
 
     @Test func aRoleWithoutCreateDBGetsAClearMessage() throws {
