@@ -24,11 +24,7 @@ extension BackupStatus {
         if let failure = unclearedFailure {
             reasons.append("The last \(failure.operation) failed at \(Timestamp.iso8601(failure.at)): \(failure.message).")
         }
-        if let drill = state.lastDrill, !drill.passed, unclearedFailure?.operation != "drill" {
-            reasons.append("The last restore drill, of \(drill.backup) at \(Timestamp.iso8601(drill.at)), failed: "
-                + (drill.error ?? drill.mismatches.map { "\($0.table) expected \($0.expected) rows, found \($0.found.map(String.init) ?? "no table")" }
-                    .joined(separator: "; ")) + ".")
-        }
+        if let failedDrill { reasons.append(failedDrill) }
         if let skipped = overdueSkippedRun {
             reasons.append("A scheduled run at \(Timestamp.iso8601(skipped.at)) made no backup (\(skipped.reason)) "
                 + "and the scheduled backup is now overdue.")
@@ -54,6 +50,16 @@ extension BackupStatus {
         }
         if let last = lastBackup, last.createdAt > failure.at { return nil }
         return failure
+    }
+
+    /// Why the last restore drill failed, unless that failure is already the uncleared failure above; it stays
+    /// until a drill passes.
+    var failedDrill: String? {
+        guard let drill = state.lastDrill, !drill.passed, unclearedFailure?.operation != "drill" else { return nil }
+        let why = drill.error ?? drill.mismatches.map {
+            "\($0.table) expected \($0.expected) rows, found \($0.found.map(String.init) ?? "no such table")"
+        }.joined(separator: "; ")
+        return "The last restore drill, of \(drill.backup) at \(Timestamp.iso8601(drill.at)), failed: \(why)."
     }
 
     /// The last skipped scheduler run, when scheduled backups are on and none has been made since it, and the
