@@ -2,7 +2,7 @@
 # backup-database.sh — the seed's command-line entry point, kept for compatibility.
 # It has no logic of its own: it finds the pgbackup binary and execs it with the same arguments.
 #   ./backup-database.sh create --description "Before major update"
-#   ./backup-database.sh list | restore NAME | delete NAME | cleanup | status [--check] | verify NAME|--all
+#   ./backup-database.sh list | restore NAME | drill [NAME] | delete NAME | cleanup | status [--check] | verify NAME|--all
 # Settings come from the environment and an env file, which pgbackup reads itself (KEY=VALUE lines, never
 # executed): --env-file, else PGBACKUP_ENV_FILE, else a .env file beside this script, else /etc/pgbackup/pgbackup.env.
 set -euo pipefail

@@ -12,13 +12,14 @@ extension Router {
         case job(String)
         case download(String)
         case verify(String)
+        case drill(String)
         case backup(String)
 
         var allowed: [String] {
             switch self {
             case .collection: ["GET", "HEAD", "POST"]
             case .status, .metrics, .jobs, .job, .download: ["GET", "HEAD"]
-            case .cleanup, .restore, .verify: ["POST"]
+            case .cleanup, .restore, .verify, .drill: ["POST"]
             case .backup: ["GET", "HEAD", "DELETE"]
             }
         }
@@ -54,6 +55,7 @@ extension Router {
             if segments[0] == "download" { return .download(segments[1]) }
             if segments[0] == "jobs" { return .job(segments[1]) }
             if segments[1] == "verify" { return .verify(segments[0]) }
+            if segments[1] == "drill" { return .drill(segments[0]) }
             return nil
         default:
             return nil

@@ -83,6 +83,7 @@ public struct Router: Sendable {
             _ = try RequestBody(request, allowed: [:])
             return .json(200, try manager.verify(name).json)
         case .restore: return try restore(request)
+        case .drill(let name): return try drill(name, request)
         case .cleanup:
             let body = try RequestBody(request, allowed: ["dry_run": .bool])
             let dryRun = try query.agreeing(query.bool("dry_run"), withBody: body.bool("dry_run"), field: "dry_run")
@@ -131,6 +132,17 @@ public struct Router: Sendable {
         }
         return .json(200, try manager.restore(name, targetDatabase: target, safetyBackup: safety,
                                               terminateConnections: terminate, user: request.remoteUser ?? "-").json)
+    }
+
+    /// Like a restore's: synchronous (200 with the result; a failed drill is 422 with it under `drill`), or a job
+    /// with `Prefer: respond-async`, after the checks that can be made at once.
+    private func drill(_ name: String, _ request: APIRequest) throws -> APIResponse {
+        _ = try RequestBody(request, allowed: [:])
+        if request.respondAsync {
+            try manager.checkDrillRequest(name)
+            return accepted(try jobs.start(.drill(filename: name), user: request.remoteUser))
+        }
+        return .json(200, try manager.drill(name, user: request.remoteUser ?? "-").json)
     }
 
     private func accepted(_ started: StartedJob) -> APIResponse {

@@ -5,6 +5,8 @@ import Logging
 
 /// The oneshot started by the systemd timer: decide, maybe back up and clean up, exit.
 /// Exit codes are the CLI's: 0 ok (including "disabled" and "not due"), 1 failed, 2 bad configuration, 3 busy.
+/// After a backup it may drill it (BACKUP_DRILL_INTERVAL_HOURS): a failed drill is logged and recorded for status
+/// but leaves the exit code 0, since the backup itself was made; only a signal during the drill changes it.
 @main
 enum Scheduler {
     static func main() {
@@ -66,7 +68,7 @@ enum Scheduler {
             logger.info("✅ \(CreateResult.message): \(backup.filename) (\(String(format: "%.2f", backup.sizeMB)) MB)")
             logger.info("✅ Scheduled backup completed: \(backup.filename)")
             manager.pingHealthcheck(.success, message: "backup \(backup.filename) (\(backup.sizeBytes) bytes)")
-            return 0
+            return manager.drillIsDue() ? drill(backup.filename, manager, logger: logger) : 0
         } catch let BackupError.operationInProgress(holder) {
             // Not a failure of the backup, but no backup either: recorded, and status turns unhealthy once the
             // schedule is overdue.
@@ -85,5 +87,23 @@ enum Scheduler {
             fail("scheduled backup failed: \(error)")
             return 1
         }
+    }
+
+    /// The scheduled drill of the backup this run just made: after it, so a drill never delays a backup.
+    static func drill(_ name: String, _ manager: BackupManager, logger: Logger) -> Int32 {
+        logger.info("Running scheduled restore drill of \(name)... (every \(manager.configuration.drillIntervalHours) h)")
+        do {
+            let result = try manager.drill(name, user: "scheduler")
+            logger.info("✅ \(result.message)")
+        } catch let error as BackupError {
+            logger.error("❌ Scheduled restore drill failed: \(error.description)")
+            if case .interrupted = error { return error.exitCode }
+            // The backup's success was pinged already; a backup that does not restore is a failure to report.
+            manager.pingHealthcheck(.failure, message: "restore drill of \(name) failed: \(error.description)")
+        } catch {
+            logger.error("❌ Scheduled restore drill failed: \(error)")
+            manager.pingHealthcheck(.failure, message: "restore drill of \(name) failed: \(error)")
+        }
+        return 0
     }
 }

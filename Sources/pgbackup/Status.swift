@@ -50,6 +50,9 @@ struct Status: ParsableCommand {
         if let notification = status.state.lastNotificationError {
             print("Notification error: \(Timestamp.iso8601(notification.at)) \(notification.operation): \(notification.message)")
         }
+        if let drill = status.state.lastDrill {
+            print("Last drill:         \(drill.backup) at \(Timestamp.iso8601(drill.at)): \(drill.passed ? "passed" : "FAILED")")
+        }
         if let running = status.running {
             print("Running now:        \(running.operation) (pid \(running.pid), since \(Timestamp.iso8601(running.since)))")
         }

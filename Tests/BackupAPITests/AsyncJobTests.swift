@@ -60,6 +60,22 @@ struct AsyncJobTests {
         #expect(error?["detail"]?.stringValue?.contains("ended before finishing") == true)
     }
 
+    @Test("async drill: 202 with the backup recorded; a missing or invalid backup is refused at once")
+    func asyncDrill() throws {
+        let fixture = try RouterFixture()
+        try fixture.makeBackup(created: Date(timeIntervalSince1970: 1_779_991_200))
+        let response = fixture.handle("POST", "/api/backups/\(Self.name)/drill", prefer: "respond-async")
+        #expect(response.status == 202)
+        let job = try response.jsonBody["job"]
+        #expect(job?["operation"] == .string("drill"))
+        #expect(job?["request"] == .object([("backup_filename", .string(Self.name))]))
+        try fixture.handle("POST", "/api/backups/backup_appdb_20200101_000000.sql.gz/drill", prefer: "respond-async")
+            .expectError(404, "not_found")
+        try fixture.handle("POST", "/api/backups/x.sql.gz/drill", prefer: "respond-async").expectError(400, "invalid_input")
+        try fixture.handle("POST", "/api/backups/\(Self.name)/drill", json: #"{"x": 1}"#, prefer: "respond-async")
+            .expectError(400, "unknown_field")
+    }
+
     @Test("async restore: 202 with the request recorded; sync-only checks still apply first")
     func asyncRestore() throws {
         let fixture = try RouterFixture()

@@ -26,13 +26,16 @@ struct HTTPStatusTests {
         422: [
             .verificationFailed(name: "b.sql.gz", reason: "gzip data ends early (the file is truncated)"),
             .dumpTooNew(backup: "b", pgDump: "17.7", dumpedFrom: "17.7", target: "db", server: "15.18"),
+            .drillFailed(DrillResult(record: DrillRecord(backup: "b.sql.gz", at: Date(timeIntervalSince1970: 0), passed: false,
+                                                         durationSeconds: 1, error: "psql failed"),
+                                     scratchDatabase: "pgbackup_drill_19700101_000000", found: nil, compared: false)),
         ],
         500: [
             .invalidConfiguration(variable: "BACKUP_MAX_COUNT", value: "0", reason: "must be between 1 and 1000000"),
             .io(path: "/srv/backups", message: "Permission denied"), .launchFailed(program: "pg_dump", message: "ENOENT"),
             .dumpFailed("permission denied for table t"), .restoreFailed("syntax error"),
             .versionMismatch(pgDump: "14.10", server: "15.18"), .interrupted(operation: "create", signal: SIGTERM),
-            .interrupted(operation: "restore", signal: SIGINT),
+            .interrupted(operation: "restore", signal: SIGINT), .drillNotPermitted(role: "backup"),
         ],
         503: [.databaseUnreachable("connection refused")],
         507: [
@@ -60,7 +63,7 @@ struct HTTPStatusTests {
             "invalidConfiguration", "invalidInput", "notFound", "jobNotFound", "operationInProgress",
             "verificationFailed", "dumpFailed", "restoreFailed", "databaseUnreachable", "versionMismatch",
             "insufficientSpace", "io", "launchFailed", "targetNotNamed", "dumpTooNew", "restoreBlocked",
-            "insufficientSpaceForSafetyBackup", "interrupted",
+            "insufficientSpaceForSafetyBackup", "interrupted", "drillFailed", "drillNotPermitted",
         ]
         #expect(covered == cases, "missing: \(cases.subtracting(covered).sorted())")
         #expect(Set(Self.table.values.joined().map(\.httpStatus)) == [400, 404, 409, 422, 500, 503, 507])

@@ -46,6 +46,8 @@ struct RouteTableTests {
         Case(method: "POST", uri: "/api/backups/\(name)/verify", status: 200, allow: nil),
         Case(method: "GET", uri: "/api/backups/\(name)/verify", status: 405, allow: "POST"),
         Case(method: "DELETE", uri: "/api/backups/\(name)/verify", status: 405, allow: "POST"),
+        Case(method: "GET", uri: "/api/backups/\(name)/drill", status: 405, allow: "POST"),
+        Case(method: "DELETE", uri: "/api/backups/\(name)/drill", status: 405, allow: "POST"),
         Case(method: "GET", uri: "/api/backups/jobs/\(jobID)", status: 404, allow: nil),
         Case(method: "DELETE", uri: "/api/backups/jobs/\(jobID)", status: 405, allow: "GET, HEAD"),
         Case(method: "POST", uri: "/api/backups/jobs/\(jobID)", status: 405, allow: "GET, HEAD"),

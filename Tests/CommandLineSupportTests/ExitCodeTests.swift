@@ -33,9 +33,11 @@ struct ExitCodeTests {
             .jobNotFound(String(repeating: "ab", count: 16)),
             .targetNotNamed(backup: "backup_nc_target_20260101_000000.sql.gz", backupDatabase: "nc_target",
                             target: "pgbackup_demo"),
+            .drillNotPermitted(role: "backup"),
         ]),
         Row(exitCode: 3, errors: [.operationInProgress(holder), .operationInProgress(nil)]),
-        Row(exitCode: 4, errors: [.verificationFailed(name: "b.sql.gz", reason: "gzip data ends early (the file is truncated)")]),
+        Row(exitCode: 4, errors: [.verificationFailed(name: "b.sql.gz", reason: "gzip data ends early (the file is truncated)"),
+                                  .drillFailed(ExitCodeTests.failedDrill)]),
         Row(exitCode: 128 + SIGTERM, errors: [.interrupted(operation: "create", signal: SIGTERM)]),
         Row(exitCode: 128 + SIGINT, errors: [.interrupted(operation: "restore", signal: SIGINT)]),
         Row(exitCode: 128 + SIGHUP, errors: [.interrupted(operation: "create", signal: SIGHUP)]),
@@ -71,11 +73,17 @@ struct ExitCodeTests {
         #expect(Job.noSuchJobExitCode == 2)
     }
 
-    /// `BackupError`'s 18 cases by name.
+    static let failedDrill = DrillResult(
+        record: DrillRecord(backup: "b.sql.gz", at: Date(timeIntervalSince1970: 0), passed: false, durationSeconds: 1,
+                            mismatches: [.init(table: "public.t", expected: 2, found: 1)]),
+        scratchDatabase: "pgbackup_drill_19700101_000000", found: ["public.t": 1], compared: true)
+
+    /// `BackupError`'s 20 cases by name.
     static let allCases: Set<String> = [
         "invalidConfiguration", "invalidInput", "notFound", "jobNotFound", "operationInProgress", "verificationFailed",
         "dumpFailed", "restoreFailed", "databaseUnreachable", "versionMismatch", "insufficientSpace", "io", "launchFailed",
         "targetNotNamed", "dumpTooNew", "restoreBlocked", "insufficientSpaceForSafetyBackup", "interrupted",
+        "drillFailed", "drillNotPermitted",
     ]
 
     /// The case's name: every case carries a value, so the mirror's one child is labelled with it.

@@ -18,6 +18,10 @@ public struct Configuration: Sendable, Equatable {
     public var compressionLevel: Int
     /// `BACKUP_LOCK_WAIT_TIMEOUT`: seconds pg_dump (create) and psql (restore, `lock_timeout`) wait for a lock.
     public var lockWaitTimeoutSeconds: Int
+    /// `BACKUP_DRILL_DATABASE`: the prefix of a restore drill's scratch database (`<prefix>_YYYYMMDD_HHMMSS`).
+    public var drillDatabasePrefix = "pgbackup_drill"
+    /// `BACKUP_DRILL_INTERVAL_HOURS`: how often the scheduler drills the newest backup after its backup; 0 = never.
+    public var drillIntervalHours = 168
     /// `POSTGRES_*`.
     public var postgres: PostgresConnection
     /// `PGBACKUP_OPERATORS`: API users (nginx's `REMOTE_USER`) who may change anything or download; unset: nobody.
@@ -50,6 +54,7 @@ public struct Configuration: Sendable, Equatable {
     static let knownBackupKeys: Set<String> = Set([
         "BACKUP_DIR", "BACKUP_RETENTION_DAYS", "BACKUP_MAX_COUNT", "BACKUP_INTERVAL_HOURS", "BACKUP_ENABLED",
         "BACKUP_COMPRESSION", "BACKUP_COMPRESSION_LEVEL", "BACKUP_LOCK_WAIT_TIMEOUT",
+        "BACKUP_DRILL_DATABASE", "BACKUP_DRILL_INTERVAL_HOURS",
     ]).union(Monitoring.keys)
 
     /// Builds the configuration from `environment`, which wins over the env file's values.
@@ -122,6 +127,7 @@ public struct Configuration: Sendable, Equatable {
         if let count = try settings.positive("BACKUP_MAX_COUNT", max: 1_000_000) { config.maxCount = count }
         if let hours = try settings.positive("BACKUP_INTERVAL_HOURS", max: 87_600) { config.intervalHours = hours }
         try parseCompressionSettings(settings, into: &config)
+        try parseDrillSettings(settings, into: &config)
         if let seconds = try settings.positive("BACKUP_LOCK_WAIT_TIMEOUT", max: 86_400) {
             config.lockWaitTimeoutSeconds = seconds
         }
@@ -160,6 +166,24 @@ public struct Configuration: Sendable, Equatable {
                 reason: config.codec == .gzip ? range : "\(range) for \(config.codec)")
         }
         config.compressionLevel = level
+    }
+
+    private static func parseDrillSettings(_ settings: Settings, into config: inout Configuration) throws {
+        if let prefix = settings.value("BACKUP_DRILL_DATABASE") {
+            // The prefix is checked as the scratch databases' names will be, timestamp included.
+            if let reason = DatabaseName.problem(prefix + "_20261202_120000") {
+                throw BackupError.invalidConfiguration(variable: "BACKUP_DRILL_DATABASE", value: prefix,
+                                                       reason: reason + " once '_YYYYMMDD_HHMMSS' is appended")
+            }
+            config.drillDatabasePrefix = prefix
+        }
+        if let text = settings.value("BACKUP_DRILL_INTERVAL_HOURS") {
+            guard let hours = Int(text), (0...87_600).contains(hours) else {
+                throw BackupError.invalidConfiguration(variable: "BACKUP_DRILL_INTERVAL_HOURS", value: text,
+                                                       reason: "must be a whole number between 0 (never) and 87600")
+            }
+            config.drillIntervalHours = hours
+        }
     }
 
     private static func parsePostgresSettings(_ settings: Settings, into postgres: inout PostgresConnection) throws {

@@ -40,6 +40,10 @@ public enum BackupError: Error, Equatable, Sendable {
     case insufficientSpaceForSafetyBackup(needed: Int64, available: Int64)
     /// SIGTERM, SIGINT or SIGHUP stopped a create or restore; what it left is cleaned up as after any failure.
     case interrupted(operation: String, signal: Int32)
+    /// A restore drill's restore failed or its row counts differ from the sidecar's; its scratch database was dropped.
+    case drillFailed(DrillResult)
+    /// The role may not create databases (CREATEDB), which a drill needs for its scratch database.
+    case drillNotPermitted(role: String)
 
     /// Stable machine-readable code used in API error bodies and JSON output.
     public var code: String {
@@ -61,6 +65,8 @@ public enum BackupError: Error, Equatable, Sendable {
         case .restoreBlocked: "database_in_use"
         case .insufficientSpaceForSafetyBackup: "insufficient_space"
         case .interrupted: "interrupted"
+        case .drillFailed: "drill_failed"
+        case .drillNotPermitted: "insufficient_privilege"
         }
     }
 }
@@ -114,8 +120,15 @@ extension BackupError: CustomStringConvertible {
                 + "\(Self.megabytes(needed)) needed, \(Self.megabytes(available)) available"
         case let .interrupted("restore", signal):
             "restore interrupted by \(Interruption.name(signal)) before COMMIT: the database was left unchanged"
+        case let .interrupted("drill", signal):
+            "drill interrupted by \(Interruption.name(signal)): its scratch database was dropped"
         case let .interrupted(operation, signal):
             "\(operation) interrupted by \(Interruption.name(signal)): no backup was made and its partial file was removed"
+        case let .drillFailed(result):
+            result.message
+        case let .drillNotPermitted(role):
+            "role '\(role)' (POSTGRES_USER) may not create databases, and a drill restores into a scratch database it "
+                + "creates and drops"
         }
     }
 
@@ -143,6 +156,10 @@ extension BackupError: CustomStringConvertible {
             "Do not restore this backup; restore an older one that verifies."
         case .invalidConfiguration:
             "Fix the setting in the environment or the env file."
+        case let .drillNotPermitted(role):
+            "Grant it with ALTER ROLE \"\(role)\" CREATEDB; (as a superuser), or set POSTGRES_USER to a role that has CREATEDB."
+        case .drillFailed:
+            "Do not rely on this backup until a drill of it passes; drill an older one with 'pgbackup drill NAME'."
         default:
             nil
         }
@@ -169,6 +186,7 @@ extension BackupError {
         var fields: [(String, JSON)] = [("success", .bool(false)), ("error", .string(code)), ("detail", .string(detail))]
         if case let .operationInProgress(holder?) = self { fields.append(("running", holder.json)) }
         if case let .restoreBlocked(_, blockers, _) = self { fields.append(("blocking_sessions", .array(blockers.map(\.json)))) }
+        if case let .drillFailed(result) = self { fields.append(("drill", result.json)) }
         return .object(fields)
     }
 }

@@ -90,7 +90,8 @@ public struct BackupManager: Sendable {
     func recordFailure(operation: String, error: Error, backup: String? = nil) {
         switch error as? BackupError {
         case .operationInProgress?: return
-        case .invalidInput? where operation == "restore", .notFound? where operation == "restore",
+        case .invalidInput? where operation == "restore" || operation == "drill",
+             .notFound? where operation == "restore" || operation == "drill",
              .targetNotNamed? where operation == "restore":
             logger.warning("\(operation) refused", metadata: ["error": "\(error)"])
             return

@@ -24,6 +24,7 @@ extension BackupStatus {
         if let failure = unclearedFailure {
             reasons.append("The last \(failure.operation) failed at \(Timestamp.iso8601(failure.at)): \(failure.message).")
         }
+        if let failedDrill { reasons.append(failedDrill) }
         if let skipped = overdueSkippedRun {
             reasons.append("A scheduled run at \(Timestamp.iso8601(skipped.at)) made no backup (\(skipped.reason)) "
                 + "and the scheduled backup is now overdue.")
@@ -43,11 +44,22 @@ extension BackupStatus {
     /// after it (or a newer backup of the configured database exists): the system works again.
     var unclearedFailure: RunState.Failure? {
         guard let failure = state.lastFailure else { return nil }
-        for operation in ["create", "restore"] {
+        // A failed drill is also cleared by a drill that passed after it.
+        for operation in failure.operation == "drill" ? ["create", "restore", "drill"] : ["create", "restore"] {
             if let success = state.lastSuccess(of: operation), success > failure.at { return nil }
         }
         if let last = lastBackup, last.createdAt > failure.at { return nil }
         return failure
+    }
+
+    /// Why the last restore drill failed, unless that failure is already the uncleared failure above; it stays
+    /// until a drill passes.
+    var failedDrill: String? {
+        guard let drill = state.lastDrill, !drill.passed, unclearedFailure?.operation != "drill" else { return nil }
+        let why = drill.error ?? drill.mismatches.map {
+            "\($0.table) expected \($0.expected) rows, found \($0.found.map(String.init) ?? "no such table")"
+        }.joined(separator: "; ")
+        return "The last restore drill, of \(drill.backup) at \(Timestamp.iso8601(drill.at)), failed: \(why)."
     }
 
     /// The last skipped scheduler run, when scheduled backups are on and none has been made since it, and the

@@ -34,6 +34,7 @@ public struct BackupStatus: Sendable {
             ("last_failure", state.lastFailure?.json ?? .null),
             ("last_skipped_run", state.lastSkippedRun?.json ?? .null),
             ("last_notification_error", state.lastNotificationError?.json ?? .null),
+            ("last_drill", state.lastDrill?.json ?? .null),
             ("running", running?.json ?? .null),
             ("healthy", .bool(healthy)),
             ("unhealthy_reasons", .array(unhealthyReasons.map(JSON.string))),

@@ -2,7 +2,7 @@ import Foundation
 
 /// Makes one backup. pg_dump's plain SQL streams through a pipeline of stages into a new dump in the store:
 ///
-///     pg_dump stdout → dump trailer → progress → codec encoder → SHA-256 → byte count → new dump (.partial/)
+///     pg_dump stdout → dump trailer → row counter → progress → codec encoder → SHA-256 → byte count → new dump (.partial/)
 ///
 /// Only a dump that pg_dump finished (exit 0 and its trailer) is committed: made durable, put in place and given
 /// its sidecar. Nothing is buffered whole and nothing uncompressed touches the disk.
@@ -29,13 +29,14 @@ struct CreateOperation {
                 description: description, compressed: true, sha256: pipeline.sha256.hexDigest,
                 uncompressedBytes: pipeline.trailer.byteCount, durationSeconds: Date().timeIntervalSince(startInstant),
                 kind: kind, pgDumpVersion: versions.pgDump, serverVersion: versions.server, formatVersion: 1,
-                compression: codec)
+                compression: codec, tables: pipeline.rows.counts)
         }
     }
 
     /// The stages of one create, kept by name for what the sidecar records.
     struct Pipeline {
         let trailer: DumpTrailerStage
+        let rows: TableRowCounter
         let progress: ProgressStage
         let sha256: SHA256Stage
         let size: ByteCountStage
@@ -50,7 +51,8 @@ struct CreateOperation {
             // API, the database's own clients and anything else the operator runs meanwhile.
             let encoder = try codec.encoder(level: level, niceIncrement: 10, next: sha256)
             progress = ProgressStage(phase: "dump", handler: handler, next: encoder)
-            trailer = DumpTrailerStage(next: progress)
+            rows = TableRowCounter(next: progress)
+            trailer = DumpTrailerStage(next: rows)
         }
     }
 

@@ -6,11 +6,13 @@ public struct Job: Sendable, Equatable {
     public enum Operation: Sendable, Equatable {
         case create(description: String)
         case restore(filename: String, targetDatabase: String?, safetyBackup: Bool, terminateConnections: Bool = false)
+        case drill(filename: String)
 
         public var name: String {
             switch self {
             case .create: "create"
             case .restore: "restore"
+            case .drill: "drill"
             }
         }
     }
@@ -38,6 +40,8 @@ public struct Job: Sendable, Equatable {
         case let .restore(filename, target, safety, terminate):
             request = [("backup_filename", .string(filename)), ("target_database", target.map(JSON.string) ?? .null),
                        ("safety_backup", .bool(safety)), ("terminate_connections", .bool(terminate))]
+        case let .drill(filename):
+            request = [("backup_filename", .string(filename))]
         }
         return .object([
             ("id", .string(id)), ("operation", .string(operation.name)), ("state", .string(state.rawValue)),
@@ -62,6 +66,9 @@ public struct Job: Sendable, Equatable {
             operation = .restore(filename: filename, targetDatabase: request["target_database"]?.stringValue,
                                  safetyBackup: request["safety_backup"]?.boolValue ?? true,
                                  terminateConnections: request["terminate_connections"]?.boolValue ?? false)
+        case "drill":
+            guard let filename = request["backup_filename"]?.stringValue else { return nil }
+            operation = .drill(filename: filename)
         default: return nil
         }
         var progress: OperationProgress?

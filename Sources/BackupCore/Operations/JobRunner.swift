@@ -114,6 +114,8 @@ public struct JobRunner: Sendable {
                                                  terminateConnections: terminate, user: job.user,
                                                  progress: progressJob.record)
                 job.result = result.json
+            case let .drill(filename):
+                job.result = try manager.drill(filename, user: job.user, progress: progressJob.record).json
             }
             job.state = .succeeded
         } catch let error as BackupError {

@@ -18,11 +18,17 @@ public struct BackupMetadata: Sendable, Equatable {
     public var formatVersion: Int?
     /// `compression`: how the file is compressed; a sidecar without the field (the old tool's) means gzip.
     public var compression: Codec
+    /// `tables`: the data rows of each table at backup time, by name as pg_dump quotes it, and the large objects
+    /// (`TableRowCounter.largeObjectsKey`); nil for backups made before pgbackup counted them (or by the old tool).
+    public var tables: [String: Int64]?
+    /// `last_drill`: the newest restore drill of this backup; nil when it was never drilled.
+    public var lastDrill: DrillRecord?
 
     public init(filename: String, createdAt: Date, database: String, sizeBytes: Int64, description: String,
                 compressed: Bool = true, sha256: String? = nil, uncompressedBytes: Int64? = nil,
                 durationSeconds: Double? = nil, kind: BackupKind? = nil, pgDumpVersion: String? = nil,
-                serverVersion: String? = nil, formatVersion: Int? = nil, compression: Codec = .gzip) {
+                serverVersion: String? = nil, formatVersion: Int? = nil, compression: Codec = .gzip,
+                tables: [String: Int64]? = nil) {
         self.filename = filename
         self.createdAt = createdAt
         self.database = database
@@ -37,6 +43,7 @@ public struct BackupMetadata: Sendable, Equatable {
         self.serverVersion = serverVersion
         self.formatVersion = formatVersion
         self.compression = compression
+        self.tables = tables
     }
 
     /// Size in MiB rounded to two places, as the old tool shows it.
@@ -65,7 +72,7 @@ public struct BackupMetadata: Sendable, Equatable {
         fields.append(("server_version", serverVersion.map(JSON.string) ?? .null))
         fields.append(("format_version", formatVersion.map { .int(Int64($0)) } ?? .null))
         fields.append(("compression", .string(compression.rawValue)))
-        return .object(fields)
+        return .object(fields + drillFields)
     }
 
     /// The object the API and `list --json` show: the sidecar plus `verified`.
@@ -131,6 +138,7 @@ public struct BackupMetadata: Sendable, Equatable {
             serverVersion: try optionalString("server_version"),
             formatVersion: try optionalInt("format_version").map { Int($0) })
         metadata.compression = try parseCompression(root["compression"], filename: metadata.filename)
+        try metadata.parseDrillFields(root)
         return metadata
     }
 

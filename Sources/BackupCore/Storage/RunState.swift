@@ -29,6 +29,8 @@ public struct RunState: Sendable, Equatable {
     public var lastFailures: [String: Date] = [:]
     /// The last notification (webhook or healthcheck ping) that could not be delivered, its URL redacted.
     public var lastNotificationError: Failure?
+    /// The newest restore drill, of whichever backup (its sidecar keeps it too).
+    public var lastDrill: DrillRecord?
 
     public init(lastFailure: Failure? = nil) {
         self.lastFailure = lastFailure
@@ -44,7 +46,8 @@ public struct RunState: Sendable, Equatable {
                  ("last_success", .object(lastSuccesses.sorted { $0.key < $1.key }.map { ($0.key, JSON.string(Timestamp.iso8601($0.value))) })),
                  ("last_skipped_run", lastSkippedRun?.json ?? .null),
                  ("last_failure_at", Self.timesJSON(lastFailures)),
-                 ("last_notification_error", lastNotificationError?.json ?? .null)])
+                 ("last_notification_error", lastNotificationError?.json ?? .null),
+                 ("last_drill", lastDrill?.json ?? .null)])
     }
 
     private static func timesJSON(_ times: [String: Date]) -> JSON {
@@ -81,6 +84,7 @@ public struct RunState: Sendable, Equatable {
             state.lastNotificationError = Failure(at: at, operation: error["operation"]?.stringValue ?? "notify",
                                                   message: error["message"]?.stringValue ?? "")
         }
+        state.lastDrill = json["last_drill"].flatMap(DrillRecord.parse)
         return state
     }
 

@@ -19,6 +19,7 @@ public final class Interruption: @unchecked Sendable {
     private var operations: [String] = []
     private var children: Set<pid_t> = []
     private var committing = false
+    private var cleaningUp = 0
 
     /// Blocks the signals and starts the watcher. Call first thing in `main`, before any thread exists, so
     /// every later thread inherits the mask (children get a clean one from `ChildProcess`).
@@ -55,9 +56,17 @@ public final class Interruption: @unchecked Sendable {
     func register(_ pid: pid_t) {
         let stop = lock.withLock { () -> Bool in
             children.insert(pid)
-            return received != nil && !committing
+            return received != nil && !committing && cleaningUp == 0
         }
         if stop { kill(pid, SIGTERM) }
+    }
+
+    /// Runs clean-up that needs children of its own (a drill dropping its scratch database) after a signal too:
+    /// children it starts are not stopped as they start. A second signal still ends everything at once.
+    func cleaningUp<T>(_ body: () throws -> T) rethrows -> T {
+        lock.withLock { cleaningUp += 1 }
+        defer { lock.withLock { cleaningUp -= 1 } }
+        return try body()
     }
 
     func unregister(_ pid: pid_t) { lock.withLock { _ = children.remove(pid) } }

@@ -47,6 +47,16 @@ struct BackupErrorTests {
                 description: "create interrupted by SIGTERM: no backup was made and its partial file was removed"),
         Mapping(error: .interrupted(operation: "restore", signal: SIGINT), code: "interrupted",
                 description: "restore interrupted by SIGINT before COMMIT: the database was left unchanged"),
+        Mapping(error: .interrupted(operation: "drill", signal: SIGTERM), code: "interrupted",
+                description: "drill interrupted by SIGTERM: its scratch database was dropped"),
+        Mapping(error: .drillNotPermitted(role: "backup"), code: "insufficient_privilege",
+                description: "role 'backup' (POSTGRES_USER) may not create databases, and a drill restores into a scratch database it creates and drops"),
+        Mapping(error: .drillFailed(DrillResult(
+                    record: DrillRecord(backup: "b.sql.gz", at: Date(timeIntervalSince1970: 0), passed: false, durationSeconds: 1,
+                                        mismatches: [.init(table: "public.t", expected: 2, found: 1), .init(table: "public.u", expected: 1, found: nil)]),
+                    scratchDatabase: "pgbackup_drill_19700101_000000", found: ["public.t": 1], compared: true)),
+                code: "drill_failed",
+                description: "drill of 'b.sql.gz' failed: 2 row counts differ from the backup's: public.t expected 2, found 1; public.u expected 1, found no such table"),
     ]
 
     @Test("every case maps to its code and message (exit codes and statuses: ExitCodeTests, HTTPStatusTests)", arguments: mappings)
