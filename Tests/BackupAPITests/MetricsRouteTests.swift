@@ -71,7 +71,7 @@ struct MetricsRouteTests {
         let response = fixture.handle("GET", "/api/backups/metrics", user: "bob")
         #expect(response.status == 200)
         let text = String(decoding: response.bodyBytes, as: UTF8.self)
-        #expect(text.components(separatedBy: "# TYPE ").count - 1 == 17, "\(text)")
+        #expect(text.components(separatedBy: "# TYPE ").count - 1 == 21, "\(text)")
         #expect(Self.samples(text)["pgbackup_healthy"] == "0")
         let promtool = try ProcessRunner.run(try #require(ProcessRunner.which("promtool")), ["check", "metrics"],
                                              stdin: Data(text.utf8))

@@ -19,7 +19,7 @@ public struct BackupMetrics: Sendable {
         { $0.addBackups(&$1) },
         { $0.addDirectory(&$1) },
         { $0.addNotifications(&$1) },
-        // drills (issue 14, "drills"): `{ $0.addDrill(&$1) }`, see README's Monitoring section for the names.
+        { $0.addDrill(&$1) },
         // pending uploads (issue 12, "offsite"): `{ $0.addUploads(&$1) }`.
     ]
 
@@ -89,6 +89,22 @@ public struct BackupMetrics: Sendable {
         out.add("pgbackup_last_notification_failure_timestamp_seconds",
                 help: "When a notification or healthcheck ping last failed, if the last one failed (seconds since the epoch).",
                 time: status.state.lastNotificationError?.at)
+    }
+
+    private func addDrill(_ out: inout MetricsText) {
+        let drill = status.state.lastDrill
+        func sample(_ value: (DrillRecord) -> Double) -> [MetricsText.Sample] {
+            drill.map { [.init([("backup", $0.backup)], value($0))] } ?? []
+        }
+        out.add("pgbackup_last_drill_timestamp_seconds",
+                help: "When the newest restore drill ran, in seconds since the epoch (absent before the first drill).",
+                sample { $0.at.timeIntervalSince1970 })
+        out.add("pgbackup_last_drill_passed", help: "1 when the newest restore drill passed, 0 when it failed.",
+                sample { $0.passed ? 1 : 0 })
+        out.add("pgbackup_last_drill_duration_seconds", help: "How long the newest restore drill took.",
+                sample { $0.durationSeconds })
+        out.add("pgbackup_last_drill_mismatches", help: "Tables whose row count differed in the newest restore drill.",
+                sample { Double($0.mismatches.count) })
     }
 
     private static func byOperation(_ times: [String: Date]) -> [MetricsText.Sample] {
