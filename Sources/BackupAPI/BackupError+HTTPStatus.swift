@@ -4,11 +4,12 @@ import BackupCore
 extension BackupError {
     public var httpStatus: Int {
         switch self {
-        case .invalidConfiguration, .io, .launchFailed, .dumpFailed, .restoreFailed, .versionMismatch, .interrupted: 500
+        case .invalidConfiguration, .io, .launchFailed, .dumpFailed, .restoreFailed, .versionMismatch, .interrupted,
+             .encryptionFailed: 500
         case .invalidInput, .targetNotNamed: 400
         case .notFound, .jobNotFound: 404
         case .operationInProgress, .restoreBlocked: 409
-        case .verificationFailed, .dumpTooNew: 422
+        case .verificationFailed, .dumpTooNew, .identityRequired, .wrongIdentity: 422
         case .databaseUnreachable: 503
         case .insufficientSpace, .insufficientSpaceForSafetyBackup: 507
         }

@@ -6,11 +6,11 @@ extension BackupError {
     public var exitCode: Int32 {
         switch self {
         case let .interrupted(_, signal): 128 + signal
-        case .invalidConfiguration, .invalidInput, .notFound, .jobNotFound, .targetNotNamed: 2
+        case .invalidConfiguration, .invalidInput, .notFound, .jobNotFound, .targetNotNamed, .identityRequired, .wrongIdentity: 2
         case .operationInProgress: 3
         case .verificationFailed: 4
         case .dumpFailed, .restoreFailed, .databaseUnreachable, .versionMismatch, .insufficientSpace, .io,
-            .launchFailed, .dumpTooNew, .restoreBlocked, .insufficientSpaceForSafetyBackup:
+            .launchFailed, .dumpTooNew, .restoreBlocked, .insufficientSpaceForSafetyBackup, .encryptionFailed:
             1
         }
     }

@@ -40,6 +40,12 @@ public enum BackupError: Error, Equatable, Sendable {
     case insufficientSpaceForSafetyBackup(needed: Int64, available: Int64)
     /// SIGTERM, SIGINT or SIGHUP stopped a create or restore; what it left is cleaned up as after any failure.
     case interrupted(operation: String, signal: Int32)
+    /// age failed while encrypting a new backup; no backup was made.
+    case encryptionFailed(String)
+    /// The backup is encrypted and no identity (private key) was given to decrypt it.
+    case identityRequired(backup: String)
+    /// The identity given is not one of those the backup was encrypted to.
+    case wrongIdentity(backup: String, identityFile: String)
 
     /// Stable machine-readable code used in API error bodies and JSON output.
     public var code: String {
@@ -61,6 +67,9 @@ public enum BackupError: Error, Equatable, Sendable {
         case .restoreBlocked: "database_in_use"
         case .insufficientSpaceForSafetyBackup: "insufficient_space"
         case .interrupted: "interrupted"
+        case .encryptionFailed: "encryption_failed"
+        case .identityRequired: "identity_required"
+        case .wrongIdentity: "wrong_identity"
         }
     }
 }
@@ -116,6 +125,12 @@ extension BackupError: CustomStringConvertible {
             "restore interrupted by \(Interruption.name(signal)) before COMMIT: the database was left unchanged"
         case let .interrupted(operation, signal):
             "\(operation) interrupted by \(Interruption.name(signal)): no backup was made and its partial file was removed"
+        case let .encryptionFailed(message):
+            "encrypting the backup failed, no backup was made: \(message)"
+        case let .identityRequired(backup):
+            "backup '\(backup)' is encrypted with age and no identity (private key) was given to decrypt it"
+        case let .wrongIdentity(backup, file):
+            "the identity in \(file) is not one of the keys backup '\(backup)' was encrypted to"
         }
     }
 
@@ -143,6 +158,12 @@ extension BackupError: CustomStringConvertible {
             "Do not restore this backup; restore an older one that verifies."
         case .invalidConfiguration:
             "Fix the setting in the environment or the env file."
+        case .identityRequired:
+            "Set BACKUP_AGE_IDENTITY_FILE to the private key's file (mode 0600), or pass --identity FILE; the database "
+                + "was not touched."
+        case .wrongIdentity:
+            "Use the identity of one of the recipients in the backup's sidecar (age-keygen -y prints an identity's "
+                + "public key); the database was not touched."
         default:
             nil
         }

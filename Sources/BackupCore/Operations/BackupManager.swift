@@ -9,6 +9,8 @@ public struct BackupManager: Sendable {
     let tools: PostgresTools
     let clock: TimeSource
     let logger: Logger
+    /// The age programs, for encrypted backups.
+    let age: AgeTool
 
     public init(configuration: Configuration, logger: Logger, clock: TimeSource = SystemTimeSource(),
                 environment: [String: String] = ProcessInfo.processInfo.environment) {
@@ -19,6 +21,7 @@ public struct BackupManager: Sendable {
                                    environment: environment)
         self.clock = clock
         self.logger = logger
+        self.age = AgeTool(environment: environment)
     }
 
 
@@ -65,7 +68,8 @@ public struct BackupManager: Sendable {
     func createLocked(database: String, description: String, kind: BackupKind,
                       progress: ProgressHandler?) throws -> BackupMetadata {
         try CreateOperation(store: store, tools: tools, codec: configuration.codec, compressionLevel: configuration.compressionLevel,
-                            clock: clock).run(database: database, description: description, kind: kind, progress: progress)
+                            clock: clock, recipients: configuration.ageRecipients, age: age)
+            .run(database: database, description: description, kind: kind, progress: progress)
     }
 
     /// Refuses descriptions over 1,000 bytes, or with a character that could forge a log line or reorder a table
@@ -88,7 +92,8 @@ public struct BackupManager: Sendable {
         switch error as? BackupError {
         case .operationInProgress?: return
         case .invalidInput? where operation == "restore", .notFound? where operation == "restore",
-             .targetNotNamed? where operation == "restore":
+             .targetNotNamed? where operation == "restore", .identityRequired? where operation == "restore",
+             .wrongIdentity? where operation == "restore":
             logger.warning("\(operation) refused", metadata: ["error": "\(error)"])
             return
         default: break

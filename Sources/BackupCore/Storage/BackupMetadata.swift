@@ -18,6 +18,10 @@ public struct BackupMetadata: Sendable, Equatable {
     public var formatVersion: Int?
     /// `compression`: how the file is compressed; a sidecar without the field (the old tool's) means gzip.
     public var compression: Codec
+    /// `encrypted`: the file is encrypted with age (`"encryption": "age"`); absent or false for plain backups.
+    public var encrypted = false
+    /// `recipients`: the age public keys (`age1…`) an encrypted file was encrypted to; empty for plain backups.
+    public var recipients: [String] = []
 
     public init(filename: String, createdAt: Date, database: String, sizeBytes: Int64, description: String,
                 compressed: Bool = true, sha256: String? = nil, uncompressedBytes: Int64? = nil,
@@ -65,6 +69,7 @@ public struct BackupMetadata: Sendable, Equatable {
         fields.append(("server_version", serverVersion.map(JSON.string) ?? .null))
         fields.append(("format_version", formatVersion.map { .int(Int64($0)) } ?? .null))
         fields.append(("compression", .string(compression.rawValue)))
+        fields += encryptionFields
         return .object(fields)
     }
 
@@ -131,6 +136,7 @@ public struct BackupMetadata: Sendable, Equatable {
             serverVersion: try optionalString("server_version"),
             formatVersion: try optionalInt("format_version").map { Int($0) })
         metadata.compression = try parseCompression(root["compression"], filename: metadata.filename)
+        (metadata.encrypted, metadata.recipients) = try parseEncryption(root, filename: metadata.filename)
         return metadata
     }
 
