@@ -46,9 +46,9 @@ public struct AgeRecipients: Sendable, Equatable {
     /// bech32 checksum included), or no recipient at all.
     static func parse(_ text: String) throws -> [String] {
         var keys: [String] = []
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        for (index, raw) in lines.enumerated() {
-            let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
+        // "\r\n" is one Character in Swift; age reads it as a line end too.
+        let lines = text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
+        for (index, line) in lines.enumerated() {
             if line.isEmpty || line.hasPrefix("#") { continue }
             guard Bech32.isX25519Recipient(String(line)) else {
                 let reason = line.hasPrefix("AGE-SECRET-KEY-")

@@ -29,10 +29,10 @@ extension BackupMetadata {
         }
         var recipients: [String] = []
         if let value = root["recipients"], !value.isNull {
-            guard case let .array(items) = value, let keys = Optional(items.compactMap(\.stringValue)),
-                  keys.count == items.count
-            else { throw SidecarError("field 'recipients' is not a list of strings") }
-            recipients = keys
+            guard case let .array(items) = value, items.allSatisfy({ $0.stringValue != nil }) else {
+                throw SidecarError("field 'recipients' is not a list of strings")
+            }
+            recipients = items.compactMap(\.stringValue)
         }
         if BackupName.isEncrypted(filename) != encrypted {
             throw SidecarError(encrypted ? "field 'encrypted' is true but the file name does not end in .age"
