@@ -42,7 +42,15 @@ struct BackupReader {
         defer { decryption?.cancel() }
         let size = ByteCountStage(next: ProgressStage(phase: operation, handler: progress, next: decryption ?? decoder))
         let sha256 = storedBytesChecked ? nil : SHA256Stage(next: size)
-        try pump(dump, into: sha256 ?? size, name: metadata.filename, operation: operation)
+        do {
+            try pump(dump, into: sha256 ?? size, name: metadata.filename, operation: operation)
+        } catch BackupError.verificationFailed(let name, let reason) where decryption != nil && sha256 != nil {
+            // age stops at the first damaged chunk, before the digest is known; a file that changed since it was
+            // written is better reported as that.
+            decryption?.cancel()
+            try checkStoredBytes(metadata)
+            throw BackupError.verificationFailed(name: name, reason: reason)
+        }
         var report = try check(metadata, against: Findings(sha256: sha256, size: size, trailer: trailer))
         report.encrypted = metadata.encrypted
         return report
