@@ -75,7 +75,7 @@ final class EncryptionTests {
         #expect(fromSetting.status == 0 && fromSetting.out.contains("sha256, age, gzip CRC, dump trailer"), "\(fromSetting)")
 
         try ctx.cluster.psql(CLIRoundTripTests.changes, database: db)
-        let restore = try ctx.pgbackup(["restore", name, "--yes", "--json", "--identity", keys.identityFile],
+        let restore = try ctx.pgbackup(["restore", name, "--yes", "--json", "--verbose", "--identity", keys.identityFile],
                                        database: db, env: keys.encrypting)
         try #require(restore.status == 0, "\(restore)")
         DumpComparison.expectEqual(before, try ctx.cluster.normalisedDump(db), "encrypted restore vs before create")
@@ -204,6 +204,27 @@ final class EncryptionTests {
         #expect(Set(try JSON.object(cleanup.stdout)["deleted"] as? [String] ?? []) == [oldAge, oldPlain])
         #expect(ctx.dumpFiles() == [plainGzip, ageZstd].sorted())
         #expect(JSON.int(try ctx.status(db)["total_backups"]) == 2)
+    }
+
+    @Test func anAgeThatFailsMidStreamFailsTheCreateCleanlyAndLeavesNoFile() throws {
+        let db = try ctx.sampleDatabase("agefails")
+        let bin = ctx.scratch.appending("fake bin")
+        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        let fake = bin.appendingPathComponent("age").path
+        try Data("#!/bin/sh\nhead -c 100000 >/dev/null\necho 'age: error: disk on fire' >&2\nexit 1\n".utf8)
+            .write(to: URL(fileURLWithPath: fake))
+        chmod(fake, 0o755)
+        var env = keys.encrypting
+        env["PATH"] = bin.path + ":" + (ctx.environment(database: db)["PATH"] ?? "/usr/bin:/bin")
+        let started = Date()
+        let create = try ctx.pgbackup(["create", "--json"], database: db, env: env)
+        #expect(create.status == 1, "\(create)")
+        #expect(Date().timeIntervalSince(started) < 60, "no hang")
+        #expect(try JSON.object(create.stdout)["error"] as? String == "encryption_failed", "\(create.out)")
+        #expect(create.err.contains("encrypting the backup failed") && create.err.contains("disk on fire"), "\(create.err)")
+        #expect(ctx.dumpFiles().isEmpty)
+        #expect(FileTools.names(in: ctx.backupDir.appendingPathComponent(".partial")).isEmpty)
+        #expect((try ctx.status(db)["last_failure"] as? [String: Any])?["operation"] as? String == "create")
     }
 
     static let badRecipients: [(String, String)] = [
