@@ -19,6 +19,8 @@ source "$BENCH_DIR/lib/cluster.sh"
 source "$BENCH_DIR/lib/dumps.sh"
 source "$BENCH_DIR/lib/api.sh"
 source "$BENCH_DIR/lib/report.sh"
+# Encryption at rest (issue 13): its own suite and report block.
+source "$BENCH_DIR/lib/encryption.sh"
 
 usage() {
     cat >&2 <<'EOF'
@@ -189,9 +191,11 @@ unset BACKUP_COMPRESSION
 start_cluster
 generate_data
 create_suite
+encryption_suite
 breakdown_suite
 restore_suite
 api_suite
 stop_cluster
 
 print_report
+print_encryption_report

@@ -64,7 +64,7 @@ output_bytes() {
     if [[ $target == - ]]; then
         printf ''
     elif [[ -d $target ]]; then
-        newest=$(find "$target" -maxdepth 1 \( -name 'backup_*.sql.gz' -o -name 'backup_*.sql.zst' \) -printf '%T@ %p\n' |
+        newest=$(find "$target" -maxdepth 1 \( -name 'backup_*.sql.gz' -o -name 'backup_*.sql.zst' -o -name 'backup_*.sql.*.age' \) -printf '%T@ %p\n' |
             sort -n | tail -n 1 | cut -d ' ' -f 2-)
         [[ -n $newest ]] || die "no backup was written to $target"
         stat -c %s "$newest"

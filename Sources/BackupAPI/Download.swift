@@ -9,7 +9,7 @@ extension Router {
         let file = try manager.openForDownload(name)
         let etag = file.metadata.sha256.map { "\"\($0)\"" }
         var headers: [(String, String)] = [
-            ("Content-Type", file.metadata.compression.contentType),
+            ("Content-Type", file.metadata.contentType),
             ("Content-Disposition", "attachment; filename=\"\(file.metadata.filename)\""),
             ("Accept-Ranges", "bytes"),
         ]

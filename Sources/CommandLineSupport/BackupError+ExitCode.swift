@@ -6,11 +6,12 @@ extension BackupError {
     public var exitCode: Int32 {
         switch self {
         case let .interrupted(_, signal): 128 + signal
-        case .invalidConfiguration, .invalidInput, .notFound, .jobNotFound, .targetNotNamed, .drillNotPermitted: 2
+        case .invalidConfiguration, .invalidInput, .notFound, .jobNotFound, .targetNotNamed, .drillNotPermitted,
+             .identityRequired, .wrongIdentity: 2
         case .operationInProgress: 3
         case .verificationFailed, .drillFailed: 4
         case .dumpFailed, .restoreFailed, .databaseUnreachable, .versionMismatch, .insufficientSpace, .io,
-            .launchFailed, .dumpTooNew, .restoreBlocked, .insufficientSpaceForSafetyBackup:
+            .launchFailed, .dumpTooNew, .restoreBlocked, .insufficientSpaceForSafetyBackup, .encryptionFailed:
             1
         }
     }

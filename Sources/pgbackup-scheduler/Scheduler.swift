@@ -68,7 +68,13 @@ enum Scheduler {
             logger.info("✅ \(CreateResult.message): \(backup.filename) (\(String(format: "%.2f", backup.sizeMB)) MB)")
             logger.info("✅ Scheduled backup completed: \(backup.filename)")
             manager.pingHealthcheck(.success, message: "backup \(backup.filename) (\(backup.sizeBytes) bytes)")
-            return manager.drillIsDue() ? drill(backup.filename, manager, logger: logger) : 0
+            guard manager.drillIsDue() else { return 0 }
+            if backup.encrypted && manager.configuration.ageIdentity == nil {
+                // The server holds only public keys (as recommended): drills of encrypted backups run where the key is.
+                logger.info("Restore drill due but skipped: \(backup.filename) is encrypted and BACKUP_AGE_IDENTITY_FILE is not set")
+                return 0
+            }
+            return drill(backup.filename, manager, logger: logger)
         } catch let BackupError.operationInProgress(holder) {
             // Not a failure of the backup, but no backup either: recorded, and status turns unhealthy once the
             // schedule is overdue.

@@ -26,7 +26,8 @@ struct Context {
     let manager: BackupManager
     let options: CommonOptions
 
-    init(_ options: CommonOptions) throws {
+    /// - Parameter identity: `--identity FILE`, which stands in for BACKUP_AGE_IDENTITY_FILE (checked the same way).
+    init(_ options: CommonOptions, identity: String? = nil) throws {
         self.options = options
         let environment = ProcessInfo.processInfo.environment
         // Failures are printed once, as the ❌ line; the core's log lines add detail with --verbose.
@@ -37,8 +38,9 @@ struct Context {
             return handler
         }
         do {
-            let (configuration, warnings) = try Configuration.load(environment: environment, envFile: options.envFile)
+            var (configuration, warnings) = try Configuration.load(environment: environment, envFile: options.envFile)
             for warning in warnings { Output.warn(warning) }
+            if let identity { configuration.ageIdentity = try AgeIdentity.check(path: identity, setting: "--identity") }
             Self.warnIfRootInServiceDirectory(configuration.backupDirectory)
             manager = BackupManager(configuration: configuration, logger: logger, environment: environment)
         } catch let error as BackupError {

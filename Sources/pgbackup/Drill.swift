@@ -10,10 +10,13 @@ struct Drill: ParsableCommand {
     @Argument(help: "The backup's file name (default: the newest complete backup of POSTGRES_DB).")
     var name: String?
 
+    @Option(name: .long, help: "The age identity (private key) file to decrypt an encrypted backup with, mode 0600 (instead of BACKUP_AGE_IDENTITY_FILE).")
+    var identity: String?
+
     @OptionGroup var options: CommonOptions
 
     func run() throws {
-        let context = try Context(options)
+        let context = try Context(options, identity: identity)
         let progress = context.progress
         let result = try context.perform { try context.manager.drill(name, progress: progress) }
         if progress != nil { Output.status("\r\u{1B}[K") }

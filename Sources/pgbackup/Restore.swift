@@ -21,15 +21,20 @@ struct Restore: ParsableCommand {
     @Flag(name: .long, help: "Do not ask for confirmation.")
     var yes = false
 
+    @Option(name: .long, help: "The age identity (private key) file to decrypt an encrypted backup with, mode 0600 (instead of BACKUP_AGE_IDENTITY_FILE).")
+    var identity: String?
+
     @OptionGroup var options: CommonOptions
 
     func run() throws {
-        let context = try Context(options)
+        let context = try Context(options, identity: identity)
         _ = try context.perform { try BackupName.validate(name) }
         // Settled before asking: a backup of another database is refused without --target-db, even with --yes.
         let (target, other) = try context.perform {
             let metadata = try context.manager.info(name)
             let target = try context.manager.restoreTarget(for: metadata, explicit: targetDatabase)
+            // An encrypted backup without its key is refused before the prompt, as it would be after it.
+            _ = try context.manager.identity(for: metadata, required: true)
             let other = BackupManager.isBackup(metadata, ofAnotherDatabaseThan: target)
             return (target, other ? BackupManager.sourceDatabase(of: metadata) : nil)
         }

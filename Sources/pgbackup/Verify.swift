@@ -12,6 +12,9 @@ struct Verify: ParsableCommand {
     @Flag(name: .long, help: "Verify every backup.")
     var all = false
 
+    @Option(name: .long, help: "The age identity (private key) file, mode 0600, to check encrypted backups' content too (instead of BACKUP_AGE_IDENTITY_FILE); without one, their stored bytes and age header are checked.")
+    var identity: String?
+
     @OptionGroup var options: CommonOptions
 
     func validate() throws {
@@ -19,7 +22,7 @@ struct Verify: ParsableCommand {
     }
 
     func run() throws {
-        let context = try Context(options)
+        let context = try Context(options, identity: identity)
         if let name {
             let report = try context.perform { try context.manager.verify(name, progress: context.progress) }
             if context.progress != nil { Output.status("\r\u{1B}[K") }
@@ -45,7 +48,11 @@ struct Verify: ParsableCommand {
     }
 
     static func line(_ report: VerificationReport) -> String {
-        let codec = report.codec.integrityCheck
+        if !report.contentChecked {
+            return "✅ \(report.filename): stored bytes OK (sha256, age header); content NOT checked: encrypted, and "
+                + "no identity was given (BACKUP_AGE_IDENTITY_FILE or --identity)"
+        }
+        let codec = report.encrypted ? "age, \(report.codec.integrityCheck)" : report.codec.integrityCheck
         let checks = report.checksumChecked ? "sha256, \(codec), dump trailer" : "\(codec) and dump trailer only (no checksum recorded)"
         return "✅ \(report.filename): OK (\(checks))"
     }

@@ -28,6 +28,10 @@ public struct Configuration: Sendable, Equatable {
     public var operators: Operators
     /// `BACKUP_METRICS_TEXTFILE`, `BACKUP_NOTIFY_URL`, `BACKUP_NOTIFY_ON`, `BACKUP_HEALTHCHECK_URL` (see `Monitoring`).
     public var monitoring = Monitoring()
+    /// `BACKUP_AGE_RECIPIENTS_FILE`: age public keys; when set, every new backup is encrypted to all of them.
+    public var ageRecipients: AgeRecipients?
+    /// `BACKUP_AGE_IDENTITY_FILE`: the age private key a restore or a full verify decrypts with (0600).
+    public var ageIdentity: AgeIdentity?
 
     public static let defaultEnvFile = "/etc/pgbackup/pgbackup.env"
 
@@ -55,6 +59,7 @@ public struct Configuration: Sendable, Equatable {
         "BACKUP_DIR", "BACKUP_RETENTION_DAYS", "BACKUP_MAX_COUNT", "BACKUP_INTERVAL_HOURS", "BACKUP_ENABLED",
         "BACKUP_COMPRESSION", "BACKUP_COMPRESSION_LEVEL", "BACKUP_LOCK_WAIT_TIMEOUT",
         "BACKUP_DRILL_DATABASE", "BACKUP_DRILL_INTERVAL_HOURS",
+        "BACKUP_AGE_RECIPIENTS_FILE", "BACKUP_AGE_IDENTITY_FILE",
     ]).union(Monitoring.keys)
 
     /// Builds the configuration from `environment`, which wins over the env file's values.
@@ -86,6 +91,7 @@ public struct Configuration: Sendable, Equatable {
         try parsePostgresSettings(settings, into: &config.postgres)
         config.operators = try Operators.parse(values["PGBACKUP_OPERATORS"])
         config.monitoring = try Monitoring.parse(values)
+        try parseEncryptionSettings(values, into: &config)
         var warnings: [String] = []
         for key in values.keys.sorted() where key.hasPrefix("BACKUP_") && !knownBackupKeys.contains(key) {
             warnings.append("unknown setting \(key) is ignored")
@@ -206,6 +212,22 @@ public struct Configuration: Sendable, Equatable {
             postgres.password = try readPasswordFile(path)
         } else if let password = settings.values["POSTGRES_PASSWORD"], !password.isEmpty {
             postgres.password = password
+        }
+    }
+
+    /// `BACKUP_AGE_RECIPIENTS_FILE` and `BACKUP_AGE_IDENTITY_FILE`, each read and checked now: a recipients file
+    /// that is missing, unreadable, empty, world-writable or has a bad line stops the program here, so a backup is
+    /// never silently made in plaintext; an identity file must be 0600.
+    private static func parseEncryptionSettings(_ values: [String: String], into config: inout Configuration) throws {
+        func value(_ key: String) -> String? {
+            guard let raw = values[key]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
+            return raw
+        }
+        if let path = value("BACKUP_AGE_RECIPIENTS_FILE") {
+            config.ageRecipients = try AgeRecipients.load(path: path)
+        }
+        if let path = value("BACKUP_AGE_IDENTITY_FILE") {
+            config.ageIdentity = try AgeIdentity.check(path: path)
         }
     }
 

@@ -44,6 +44,12 @@ public enum BackupError: Error, Equatable, Sendable {
     case drillFailed(DrillResult)
     /// The role may not create databases (CREATEDB), which a drill needs for its scratch database.
     case drillNotPermitted(role: String)
+    /// age failed while encrypting a new backup; no backup was made.
+    case encryptionFailed(String)
+    /// The backup is encrypted and no identity (private key) was given to decrypt it.
+    case identityRequired(backup: String)
+    /// The identity given is not one of those the backup was encrypted to.
+    case wrongIdentity(backup: String, identityFile: String)
 
     /// Stable machine-readable code used in API error bodies and JSON output.
     public var code: String {
@@ -67,6 +73,9 @@ public enum BackupError: Error, Equatable, Sendable {
         case .interrupted: "interrupted"
         case .drillFailed: "drill_failed"
         case .drillNotPermitted: "insufficient_privilege"
+        case .encryptionFailed: "encryption_failed"
+        case .identityRequired: "identity_required"
+        case .wrongIdentity: "wrong_identity"
         }
     }
 }
@@ -129,6 +138,12 @@ extension BackupError: CustomStringConvertible {
         case let .drillNotPermitted(role):
             "role '\(role)' (POSTGRES_USER) may not create databases, and a drill restores into a scratch database it "
                 + "creates and drops"
+        case let .encryptionFailed(message):
+            "encrypting the backup failed, no backup was made: \(message)"
+        case let .identityRequired(backup):
+            "backup '\(backup)' is encrypted with age and no identity (private key) was given to decrypt it"
+        case let .wrongIdentity(backup, file):
+            "the identity in \(file) is not one of the keys backup '\(backup)' was encrypted to"
         }
     }
 
@@ -160,6 +175,12 @@ extension BackupError: CustomStringConvertible {
             "Grant it with ALTER ROLE \"\(role)\" CREATEDB; (as a superuser), or set POSTGRES_USER to a role that has CREATEDB."
         case .drillFailed:
             "Do not rely on this backup until a drill of it passes; drill an older one with 'pgbackup drill NAME'."
+        case .identityRequired:
+            "Set BACKUP_AGE_IDENTITY_FILE to the private key's file (mode 0600), or pass --identity FILE; the database "
+                + "was not touched."
+        case .wrongIdentity:
+            "Use the identity of one of the recipients in the backup's sidecar (age-keygen -y prints an identity's "
+                + "public key); the database was not touched."
         default:
             nil
         }

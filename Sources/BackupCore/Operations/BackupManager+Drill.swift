@@ -39,6 +39,8 @@ extension BackupManager {
 
     private func drillLocked(_ name: String?, user: String?, progress: ProgressHandler?) throws -> DrillResult {
         let metadata = try drillTarget(name)
+        // An encrypted backup without a matching key is refused before anything is created.
+        let identity = try identity(for: metadata, required: true)
         let maintenance = configuration.postgres.database
         let server = try tools.serverVersion(database: maintenance)
         let privilege = try tools.createDatabasePrivilege(database: maintenance)
@@ -53,7 +55,8 @@ extension BackupManager {
         logger.info("drilling backup", metadata: ["filename": "\(metadata.filename)", "scratch": "\(scratch)",
                                                   "user": "\(user ?? "-")"])
         let started = Date()
-        let (found, failure) = try restoreIntoScratch(metadata, scratch: scratch, server: server, progress: progress)
+        let (found, failure) = try restoreIntoScratch(metadata, identity: identity, scratch: scratch, server: server,
+                                                      progress: progress)
         let mismatches = found.map { DrillResult.mismatches(expected: metadata.tables, found: $0) } ?? []
         let record = DrillRecord(backup: metadata.filename, at: at, passed: failure == nil && mismatches.isEmpty,
                                  durationSeconds: Date().timeIntervalSince(started), mismatches: mismatches, error: failure)
@@ -64,16 +67,17 @@ extension BackupManager {
 
     /// Creates the scratch database, restores into it and counts its rows, then drops it, always. A failure of the
     /// restore (or of creating the database) is the drill's finding, returned; an interruption is thrown.
-    private func restoreIntoScratch(_ metadata: BackupMetadata, scratch: String, server: (text: String, number: Int),
-                                    progress: ProgressHandler?) throws -> (found: [String: Int64]?, failure: String?) {
+    private func restoreIntoScratch(_ metadata: BackupMetadata, identity: AgeIdentity?, scratch: String,
+                                    server: (text: String, number: Int), progress: ProgressHandler?) throws -> (found: [String: Int64]?, failure: String?) {
         let maintenance = configuration.postgres.database
         defer { dropScratchDatabase(scratch, serverVersion: server.number) }
         do {
             try tools.createScratchDatabase(scratch, database: maintenance)
-            try checkBeforeRestoring(metadata)
-            let header = DumpHeader.read(metadata.filename, from: store, codec: metadata.compression)
+            try checkBeforeRestoring(metadata, identity: identity)
+            let header = DumpHeader.read(metadata.filename, from: store, codec: metadata.compression,
+                                         decrypting: identity.map { ($0, age) })
             try checkDumpVersion(metadata, header: header, target: scratch, server: server)
-            try RestoreOperation(storage: store, tools: tools)
+            try RestoreOperation(storage: store, tools: tools, identity: identity, age: age)
                 .run(metadata, into: scratch, serverVersion: server.number, progress: progress)
             return (try tools.rowCounts(database: scratch), nil)
         } catch let error as BackupError where !error.isInterruption && Interruption.shared.signal == nil {

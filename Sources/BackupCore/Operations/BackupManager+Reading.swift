@@ -11,7 +11,7 @@ extension BackupManager {
     /// Reads the backup end to end and checks it; throws `verificationFailed` saying what failed.
     public func verify(_ name: String, progress: ProgressHandler? = nil) throws -> VerificationReport {
         let metadata = try info(name)
-        let report = try BackupReader(storage: store).read(metadata, progress: progress)
+        let report = try reader(identity: try identity(for: metadata, required: false)).read(metadata, progress: progress)
         if let reason = BackupDating.nameMismatch(filename: metadata.filename, createdAt: metadata.createdAt) {
             throw BackupError.verificationFailed(name: metadata.filename, reason: reason)
         }

@@ -16,8 +16,11 @@ extension BackupManager {
             let metadata = try store.metadata(name)
             let target = try restoreTarget(for: metadata, explicit: targetDatabase)
             logger.info("restoring backup", metadata: ["filename": "\(name)", "target": "\(target)", "user": "\(user ?? "-")"])
-            let header = DumpHeader.read(name, from: store, codec: metadata.compression)
-            try checkBeforeRestoring(metadata)
+            // An encrypted backup without a matching key is refused here, before the safety backup and psql.
+            let identity = try identity(for: metadata, required: true)
+            let header = DumpHeader.read(name, from: store, codec: metadata.compression,
+                                         decrypting: identity.map { ($0, age) })
+            try checkBeforeRestoring(metadata, identity: identity)
             let server = try tools.serverVersion(database: target)
             try checkDumpVersion(metadata, header: header, target: target, server: server)
             var safety: BackupMetadata?
@@ -36,7 +39,7 @@ extension BackupManager {
                     "target": "\(target)", "sessions": "\(ended.map(\.summary).joined(separator: "; "))"])
                 terminated = ended
             }
-            try RestoreOperation(storage: store, tools: tools)
+            try RestoreOperation(storage: store, tools: tools, identity: identity, age: age)
                 .run(metadata, into: target, serverVersion: server.number, progress: progress)
             var result = RestoreResult(filename: name, targetDatabase: target, safetyBackup: safety,
                                        durationSeconds: Date().timeIntervalSince(started))
@@ -54,8 +57,8 @@ extension BackupManager {
     /// records a sha256 is checked by sha256 and size alone, decoding nothing: the decode checks (codec, trailer,
     /// uncompressed size) run while the restore streams into psql, before COMMIT. A backup without one (the old
     /// tool's) is read and decoded in full first, since only its decode checks can tell it is damaged.
-    func checkBeforeRestoring(_ metadata: BackupMetadata) throws {
-        let reader = BackupReader(storage: store)
+    func checkBeforeRestoring(_ metadata: BackupMetadata, identity: AgeIdentity? = nil) throws {
+        let reader = reader(identity: identity)
         if metadata.sha256 != nil {
             try reader.checkStoredBytes(metadata)
         } else {

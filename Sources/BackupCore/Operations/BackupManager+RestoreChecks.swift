@@ -23,6 +23,7 @@ extension BackupManager {
         }
         if let metadata = known ?? (try? store.metadata(name)) {
             _ = try restoreTarget(for: metadata, explicit: targetDatabase)
+            _ = try identity(for: metadata, required: true)
         }
     }
 

@@ -11,6 +11,8 @@ public struct BackupManager: Sendable {
     let logger: Logger
     /// How notifications and healthcheck pings are sent (tests replace it).
     public var notificationTransport: any NotificationTransport = CurlTransport()
+    /// The age programs, for encrypted backups.
+    let age: AgeTool
 
     public init(configuration: Configuration, logger: Logger, clock: TimeSource = SystemTimeSource(),
                 environment: [String: String] = ProcessInfo.processInfo.environment) {
@@ -21,6 +23,7 @@ public struct BackupManager: Sendable {
                                    environment: environment)
         self.clock = clock
         self.logger = logger
+        self.age = AgeTool(environment: environment)
     }
 
 
@@ -68,7 +71,8 @@ public struct BackupManager: Sendable {
     func createLocked(database: String, description: String, kind: BackupKind,
                       progress: ProgressHandler?) throws -> BackupMetadata {
         try CreateOperation(store: store, tools: tools, codec: configuration.codec, compressionLevel: configuration.compressionLevel,
-                            clock: clock).run(database: database, description: description, kind: kind, progress: progress)
+                            clock: clock, recipients: configuration.ageRecipients, age: age)
+            .run(database: database, description: description, kind: kind, progress: progress)
     }
 
     /// Refuses descriptions over 1,000 bytes, or with a character that could forge a log line or reorder a table
@@ -92,7 +96,9 @@ public struct BackupManager: Sendable {
         case .operationInProgress?: return
         case .invalidInput? where operation == "restore" || operation == "drill",
              .notFound? where operation == "restore" || operation == "drill",
-             .targetNotNamed? where operation == "restore":
+             .targetNotNamed? where operation == "restore",
+             .identityRequired? where operation == "restore" || operation == "drill",
+             .wrongIdentity? where operation == "restore" || operation == "drill":
             logger.warning("\(operation) refused", metadata: ["error": "\(error)"])
             return
         default: break

@@ -17,6 +17,16 @@ public struct BackupStatus: Sendable {
     public var healthy: Bool { unhealthyReasons.isEmpty }
 
     public var json: JSON {
+        guard case var .object(fields) = baseJSON else { return baseJSON }
+        // Only when new backups are encrypted, so an answer without encryption is the one it always was.
+        if configuration.ageRecipients != nil {
+            let at = (fields.firstIndex { $0.0 == "compression_level" } ?? fields.count - 1) + 1
+            fields.insert(("encryption", .string(BackupMetadata.encryptionScheme)), at: at)
+        }
+        return .object(fields)
+    }
+
+    private var baseJSON: JSON {
         .object([
             ("enabled", .bool(configuration.enabled)),
             ("backup_directory", .string(configuration.backupDirectory)),

@@ -2,8 +2,10 @@ import Foundation
 
 /// Makes one backup. pg_dump's plain SQL streams through a pipeline of stages into a new dump in the store:
 ///
-///     pg_dump stdout → dump trailer → row counter → progress → codec encoder → SHA-256 → byte count → new dump (.partial/)
+///     pg_dump stdout → dump trailer → row counter → progress → codec encoder → [age] → SHA-256 → byte count → new dump (.partial/)
 ///
+/// With recipients configured, age encrypts the compressed stream before anything is hashed or written, so the
+/// sha256 is of the stored ciphertext and no plaintext byte reaches `.partial/`.
 /// Only a dump that pg_dump finished (exit 0 and its trailer) is committed: made durable, put in place and given
 /// its sidecar. Nothing is buffered whole and nothing uncompressed touches the disk.
 struct CreateOperation {
@@ -12,6 +14,9 @@ struct CreateOperation {
     let codec: Codec
     let compressionLevel: Int
     let clock: TimeSource
+    /// Who new backups are encrypted to; nil makes plain ones.
+    var recipients: AgeRecipients?
+    var age = AgeTool(environment: [:])
 
     /// Runs with the lock already held by the caller.
     func run(database: String, description: String, kind: BackupKind, progress: ProgressHandler?) throws -> BackupMetadata {
@@ -19,17 +24,27 @@ struct CreateOperation {
         let startInstant = Date()
         let versions = try checkVersions(database: database)
         try checkFreeSpace(database: database)
-        let dump = try store.newDump(BackupName.make(database: database, at: started, codec: codec, taken: store.isTaken))
+        let name = BackupName.make(database: database, at: started, codec: codec, encrypted: recipients != nil,
+                                   taken: store.isTaken)
+        let dump = try store.newDump(name)
         defer { dump.discard() }
-        let pipeline = try Pipeline(codec: codec, level: compressionLevel, progress: progress, into: dump)
+        let pipeline = try BackupError.mapping {
+            try Pipeline(codec: codec, level: compressionLevel, encryption: recipients.map { ($0, age) },
+                         progress: progress, into: dump)
+        }
+        // Runs before the discard above: age's output thread must be done with the partial file first.
+        defer { pipeline.encryption?.cancel() }
         try runDump(of: database, into: pipeline)
         return try dump.commit {
-            BackupMetadata(
+            var metadata = BackupMetadata(
                 filename: dump.name, createdAt: started, database: database, sizeBytes: pipeline.size.count,
                 description: description, compressed: true, sha256: pipeline.sha256.hexDigest,
                 uncompressedBytes: pipeline.trailer.byteCount, durationSeconds: Date().timeIntervalSince(startInstant),
                 kind: kind, pgDumpVersion: versions.pgDump, serverVersion: versions.server, formatVersion: 1,
                 compression: codec, tables: pipeline.rows.counts)
+            metadata.encrypted = recipients != nil
+            metadata.recipients = recipients?.keys ?? []
+            return metadata
         }
     }
 
@@ -40,16 +55,22 @@ struct CreateOperation {
         let progress: ProgressStage
         let sha256: SHA256Stage
         let size: ByteCountStage
+        let encryption: AgeEncryptStage?
 
         /// Where pg_dump's output goes in.
         var head: ByteStage { trailer }
 
-        init(codec: Codec, level: Int, progress handler: ProgressHandler?, into dump: ByteStage) throws {
+        init(codec: Codec, level: Int, encryption: (AgeRecipients, AgeTool)? = nil, progress handler: ProgressHandler?,
+             into dump: ByteStage) throws {
             size = ByteCountStage(next: dump)
             sha256 = SHA256Stage(next: size)
+            let sha256 = sha256
+            let encrypting = try encryption.map { try AgeEncryptStage(recipients: $0.0, tool: $0.1, next: sha256) }
+            self.encryption = encrypting
+            let stored: ByteStage = encrypting ?? sha256
             // Compression is most of a backup's CPU; at nice +10 it still gets every idle cycle but yields to the
             // API, the database's own clients and anything else the operator runs meanwhile.
-            let encoder = try codec.encoder(level: level, niceIncrement: 10, next: sha256)
+            let encoder = try codec.encoder(level: level, niceIncrement: 10, next: stored)
             progress = ProgressStage(phase: "dump", handler: handler, next: encoder)
             rows = TableRowCounter(next: progress)
             trailer = DumpTrailerStage(next: rows)
@@ -91,6 +112,8 @@ struct CreateOperation {
         ChildProcess.enlargePipe(stdout)
         do {
             try DescriptorSource(fd: stdout, name: "pg_dump output", closesDescriptor: false).pump(into: pipeline.head)
+        } catch let error as AgeError {
+            throw BackupError.encryptionFailed(error.description)
         } catch {
             throw (error as? BackupError) ?? BackupError.dumpFailed("\(error)")
         }

@@ -11,6 +11,9 @@ import Foundation
 struct RestoreOperation {
     let storage: any BackupStorage
     let tools: PostgresTools
+    /// The key an encrypted backup is decrypted with (already matched to its recipients).
+    var identity: AgeIdentity?
+    var age = AgeTool(environment: [:])
 
     func run(_ metadata: BackupMetadata, into database: String, serverVersion: Int, progress: ProgressHandler?) throws {
         let lockTimeout = "SET lock_timeout = '\(tools.lockWaitTimeoutSeconds)s';"
@@ -63,7 +66,7 @@ struct RestoreOperation {
     private func send(_ metadata: BackupMetadata, lockTimeoutLine: [UInt8], progress: ProgressHandler?,
                       to psql: PsqlInput, readiness: PsqlReadiness) throws {
         let filter = RestoreFilterStage(lockTimeoutLine: lockTimeoutLine, next: psql)
-        _ = try BackupReader(storage: storage)
+        _ = try BackupReader(storage: storage, identity: identity, age: age)
             .read(metadata, progress: progress, into: filter, storedBytesChecked: metadata.sha256 != nil)
         psql.send(readiness.command)
         try psql.flush()

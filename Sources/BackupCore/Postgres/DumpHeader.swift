@@ -26,14 +26,18 @@ struct DumpHeader: Equatable {
     /// Decodes the start of a stored backup and reads its header; a dump it cannot read gives an empty header (the
     /// verify pass that follows reports what is wrong with it).
     ///
-    ///     stored dump → codec decoder → the first 64 KiB
-    static func read(_ name: String, from storage: any BackupStorage, codec: Codec) -> DumpHeader {
+    ///     stored dump → [age -d] → codec decoder → the first 64 KiB
+    static func read(_ name: String, from storage: any BackupStorage, codec: Codec,
+                     decrypting key: (AgeIdentity, AgeTool)? = nil) -> DumpHeader {
         let head = PrefixSink(limit: limit)
         guard let dump = try? storage.openDump(name), let decoder = try? codec.decoder(next: head) else {
             return DumpHeader()
         }
+        let decryption = key.flatMap { try? AgeDecryptStage(identity: $0.0, tool: $0.1, next: decoder) }
         // Stops at the limit (`PrefixSink.Full`), at the end, or at the first damage: what came before still counts.
-        try? dump.source.pump(into: decoder, chunkSize: 16 * 1024)
+        try? dump.source.pump(into: decryption ?? decoder, chunkSize: 16 * 1024)
+        // age's output thread wrote `head`: it is done once age is stopped.
+        decryption?.cancel()
         return parse(String(decoding: head.bytes, as: UTF8.self))
     }
 }

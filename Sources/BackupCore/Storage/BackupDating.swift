@@ -9,7 +9,7 @@ public enum BackupDating {
 
     /// The UTC time in `backup_<db>_<YYYYMMDD>_<HHMMSS>[_N].sql.gz` (or `.sql.zst`), or nil when the name has none.
     public static func nameTimestamp(_ name: String) -> Date? {
-        guard let suffix = BackupName.codec(of: name)?.fileSuffix else { return nil }
+        guard let suffix = BackupName.suffix(of: name) else { return nil }
         var parts = name.dropLast(suffix.count).split(separator: "_", omittingEmptySubsequences: false)
         if parts.count >= 4, let last = parts.last, last.count != 6 { parts.removeLast() }
         guard parts.count >= 4 else { return nil }

@@ -23,6 +23,10 @@ public struct BackupMetadata: Sendable, Equatable {
     public var tables: [String: Int64]?
     /// `last_drill`: the newest restore drill of this backup; nil when it was never drilled.
     public var lastDrill: DrillRecord?
+    /// `encrypted`: the file is encrypted with age (`"encryption": "age"`); absent or false for plain backups.
+    public var encrypted = false
+    /// `recipients`: the age public keys (`age1…`) an encrypted file was encrypted to; empty for plain backups.
+    public var recipients: [String] = []
 
     public init(filename: String, createdAt: Date, database: String, sizeBytes: Int64, description: String,
                 compressed: Bool = true, sha256: String? = nil, uncompressedBytes: Int64? = nil,
@@ -72,6 +76,7 @@ public struct BackupMetadata: Sendable, Equatable {
         fields.append(("server_version", serverVersion.map(JSON.string) ?? .null))
         fields.append(("format_version", formatVersion.map { .int(Int64($0)) } ?? .null))
         fields.append(("compression", .string(compression.rawValue)))
+        fields += encryptionFields
         return .object(fields + drillFields)
     }
 
@@ -139,6 +144,7 @@ public struct BackupMetadata: Sendable, Equatable {
             formatVersion: try optionalInt("format_version").map { Int($0) })
         metadata.compression = try parseCompression(root["compression"], filename: metadata.filename)
         try metadata.parseDrillFields(root)
+        (metadata.encrypted, metadata.recipients) = try parseEncryption(root, filename: metadata.filename)
         return metadata
     }
 

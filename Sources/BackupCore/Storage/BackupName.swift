@@ -1,11 +1,26 @@
 import Foundation
 
 /// Backup file names: the one validator every name from outside goes through, and the generator. A name ends in
-/// its codec's suffix (`.sql.gz` or `.sql.zst`), which is how a reader knows how to decode the file.
+/// its codec's suffix (`.sql.gz` or `.sql.zst`), which is how a reader knows how to decode the file, followed by
+/// `.age` when the file is encrypted with age (`.sql.gz.age`, `.sql.zst.age`).
 public enum BackupName {
-    /// The codec a name's suffix stands for, or nil when it ends in neither (says nothing else about the name).
+    /// What an encrypted backup's name ends with, after its codec's suffix.
+    public static let encryptedSuffix = ".age"
+
+    /// The codec a name's suffix stands for (`.age` aside), or nil when it ends in none (says nothing else about
+    /// the name).
     public static func codec(of name: String) -> Codec? {
-        Codec.allCases.first { name.hasSuffix($0.fileSuffix) }
+        let plain = isEncrypted(name) ? String(name.dropLast(encryptedSuffix.count)) : name
+        return Codec.allCases.first { plain.hasSuffix($0.fileSuffix) }
+    }
+
+    /// Whether the name ends in `.age`: the file is encrypted with age.
+    public static func isEncrypted(_ name: String) -> Bool { name.hasSuffix(encryptedSuffix) }
+
+    /// The whole suffix of a name: its codec's, then `.age` when encrypted; nil when it ends in no codec's.
+    public static func suffix(of name: String) -> String? {
+        guard let codec = codec(of: name) else { return nil }
+        return codec.fileSuffix + (isEncrypted(name) ? encryptedSuffix : "")
     }
 
     /// Whether `name` is the sidecar (`<dump name>.json`) of a name that ends in a codec's suffix.
@@ -14,7 +29,7 @@ public enum BackupName {
     }
 
     /// Checks a name that came from a URL, a request body or argv before it touches the filesystem.
-    /// Whole-string match of `^backup_[A-Za-z0-9_.-]+_[0-9]{8}_[0-9]{6}(_[0-9]+)?\.sql\.(gz|zst)$`, no `..`.
+    /// Whole-string match of `^backup_[A-Za-z0-9_.-]+_[0-9]{8}_[0-9]{6}(_[0-9]+)?\.sql\.(gz|zst)(\.age)?$`, no `..`.
     public static func validate(_ name: String) throws -> String {
         guard isValid(name) else {
             let shown = String(name.unicodeScalars.prefix(80).map { $0.isASCII && $0.value >= 0x20 && $0.value < 0x7f ? Character($0) : "?" })
@@ -27,7 +42,7 @@ public enum BackupName {
     public static func isValid(_ name: String) -> Bool {
         let bytes = Array(name.utf8)
         guard bytes.count <= 200, !name.contains(".."), bytes.starts(with: Array("backup_".utf8)),
-            let suffix = codec(of: name)?.fileSuffix, bytes.count > 7 + suffix.utf8.count
+            let suffix = suffix(of: name), bytes.count > 7 + suffix.utf8.count
         else { return false }
         // Strip the fixed prefix and suffix, then read the tail backwards: [_N] _HHMMSS _YYYYMMDD.
         var middle = bytes[7..<(bytes.count - suffix.utf8.count)]
@@ -65,25 +80,28 @@ public enum BackupName {
         return text.isEmpty ? "db" : text
     }
 
-    /// `backup_<db>_<YYYYMMDD>_<HHMMSS>` and the codec's suffix (`.sql.gz`, `.sql.zst`), with `_2`, `_3`… before
-    /// the suffix when `taken` says a name is in use — with either suffix, so no two backups share a stem.
-    public static func make(database: String, at date: Date, codec: Codec = .gzip, taken: (String) -> Bool) -> String {
+    /// `backup_<db>_<YYYYMMDD>_<HHMMSS>` and the codec's suffix (`.sql.gz`, `.sql.zst`), then `.age` when
+    /// `encrypted`, with `_2`, `_3`… before the suffix when `taken` says a name is in use — with any suffix, so no
+    /// two backups share a stem.
+    public static func make(database: String, at date: Date, codec: Codec = .gzip, encrypted: Bool = false,
+                            taken: (String) -> Bool) -> String {
         let stem = "backup_\(fileSafe(database: database))_\(Timestamp.compact(date))"
         var candidate = stem
         var counter = 2
-        while Codec.allCases.contains(where: { taken(candidate + $0.fileSuffix) }) {
+        let suffixes = Codec.allCases.flatMap { [$0.fileSuffix, $0.fileSuffix + encryptedSuffix] }
+        while suffixes.contains(where: { taken(candidate + $0) }) {
             candidate = "\(stem)_\(counter)"
             counter += 1
         }
-        return candidate + codec.fileSuffix
+        return candidate + codec.fileSuffix + (encrypted ? encryptedSuffix : "")
     }
 }
 
 extension BackupName {
-    /// The `<db>` part of a valid name (`backup_<db>_<YYYYMMDD>_<HHMMSS>[_N].sql.gz|.sql.zst`), read from the end
-    /// as `isValid` does: with the collision counter first, then without.
+    /// The `<db>` part of a valid name (`backup_<db>_<YYYYMMDD>_<HHMMSS>[_N].sql.gz|.sql.zst[.age]`), read from
+    /// the end as `isValid` does: with the collision counter first, then without.
     static func databasePart(_ name: String) -> String? {
-        guard isValid(name), let suffix = codec(of: name)?.fileSuffix else { return nil }
+        guard isValid(name), let suffix = suffix(of: name) else { return nil }
         let middle = name.dropFirst("backup_".count).dropLast(suffix.count)
         var parts = middle.split(separator: "_", omittingEmptySubsequences: false)
         func isDigits(_ part: Substring, _ count: Int?) -> Bool {

@@ -4,10 +4,11 @@ import Foundation
 /// each chunk goes to `chunk` (on that thread), then the descriptor is closed and `ended` is called. The thread
 /// owns the descriptor from here on.
 enum DescriptorDrain {
-    static func start(fd: Int32, threadName: String, chunk: @escaping @Sendable (ArraySlice<UInt8>) -> Void,
-                      ended: @escaping @Sendable () -> Void) {
+    /// - Parameter bufferSize: the largest chunk; a stream of data (age's output) reads in bigger ones than stderr.
+    static func start(fd: Int32, threadName: String, bufferSize: Int = 8192,
+                      chunk: @escaping @Sendable (ArraySlice<UInt8>) -> Void, ended: @escaping @Sendable () -> Void) {
         let thread = Thread {
-            var buffer = [UInt8](repeating: 0, count: 8192)
+            var buffer = [UInt8](repeating: 0, count: bufferSize)
             while true {
                 let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
                 if count < 0 && errno == EINTR { continue }

@@ -15,6 +15,8 @@ struct BenchmarkSmokeTests {
         "| `pgbackup create` |",
         "| `pg_dump \\| zstd -3 -T0` (",
         "| `pgbackup create` with `BACKUP_COMPRESSION=zstd` (level 3)",
+        "| `pgbackup create` (gzip, plain, in this suite) |",
+        "| `pgbackup create` with `BACKUP_AGE_RECIPIENTS_FILE` (gzip + age) |",
         "| `pg_dump > /dev/null` |",
         "| `pg_dump > file` |",
         "| `gzip -6 < file > /dev/null` |",
@@ -50,6 +52,8 @@ struct BenchmarkSmokeTests {
         "| list idle p99 ≤ 20 ms |",
         "| status busy p99 ≤ 20 ms |",
         "| peak RSS ≤ 64 MiB: create gzip/zstd, verify gzip/zstd, restore gzip/zstd, responder |",
+        "| create with age ≤ 1.10 × create without (the same run) |",
+        "| create with age: peak RSS ≤ 64 MiB |",
     ]
 
     @Test("run.sh --size tiny exits 0, prints every row and cleans up", .timeLimit(.minutes(10)))

@@ -111,10 +111,11 @@ final class CLITestContext: @unchecked Sendable {
     func backupURL(_ name: String) -> URL { backupDir.appendingPathComponent(name) }
     func sidecarURL(_ name: String) -> URL { backupDir.appendingPathComponent(name + ".json") }
 
-    /// Complete and incomplete dump files in BACKUP_DIR (`backup_*.sql.gz` and `backup_*.sql.zst`), sorted.
+    /// Complete and incomplete dump files in BACKUP_DIR (`backup_*.sql.gz` and `backup_*.sql.zst`, and either
+    /// with `.age`), sorted.
     func dumpFiles() -> [String] {
-        FileTools.names(in: backupDir).filter {
-            $0.hasPrefix("backup_") && ($0.hasSuffix(".sql.gz") || $0.hasSuffix(".sql.zst"))
+        FileTools.names(in: backupDir).filter { name in
+            name.hasPrefix("backup_") && [".sql.gz", ".sql.zst", ".sql.gz.age", ".sql.zst.age"].contains { name.hasSuffix($0) }
         }
     }
 
@@ -159,7 +160,7 @@ final class CLITestContext: @unchecked Sendable {
 /// The one name rule from DESIGN.md, used to check generated names.
 enum BackupName {
     static func isValid(_ name: String) -> Bool {
-        name.wholeMatch(of: /backup_[A-Za-z0-9_.\-]+_[0-9]{8}_[0-9]{6}(_[0-9]+)?\.sql\.(gz|zst)/) != nil
+        name.wholeMatch(of: /backup_[A-Za-z0-9_.\-]+_[0-9]{8}_[0-9]{6}(_[0-9]+)?\.sql\.(gz|zst)(\.age)?/) != nil
     }
 }
 
