@@ -12,12 +12,14 @@ extension Router {
         case download(String)
         case verify(String)
         case backup(String)
+        case push
+        case sync
 
         var allowed: [String] {
             switch self {
             case .collection: ["GET", "HEAD", "POST"]
             case .status, .jobs, .job, .download: ["GET", "HEAD"]
-            case .cleanup, .restore, .verify: ["POST"]
+            case .cleanup, .restore, .verify, .push, .sync: ["POST"]
             case .backup: ["GET", "HEAD", "DELETE"]
             }
         }
@@ -45,6 +47,8 @@ extension Router {
             case "cleanup": return .cleanup
             case "restore": return .restore
             case "jobs": return .jobs
+            case "push": return .push
+            case "sync": return .sync
             case "": return nil
             default: return .backup(segments[0])
             }

@@ -10,7 +10,8 @@ extension BackupError {
         case .operationInProgress: 3
         case .verificationFailed: 4
         case .dumpFailed, .restoreFailed, .databaseUnreachable, .versionMismatch, .insufficientSpace, .io,
-            .launchFailed, .dumpTooNew, .restoreBlocked, .insufficientSpaceForSafetyBackup:
+            .launchFailed, .dumpTooNew, .restoreBlocked, .insufficientSpaceForSafetyBackup,
+            .remoteFailed:
             1
         }
     }

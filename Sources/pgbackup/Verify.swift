@@ -12,16 +12,23 @@ struct Verify: ParsableCommand {
     @Flag(name: .long, help: "Verify every backup.")
     var all = false
 
+    @Flag(name: .long, help: "Verify the copy on BACKUP_REMOTE (streamed, not kept) instead of the local one.")
+    var remote = false
+
     @OptionGroup var options: CommonOptions
 
     func validate() throws {
         guard (name == nil) != !all else { throw ValidationError("give either a backup name or --all") }
+        guard !(remote && all) else { throw ValidationError("--remote checks one backup: give its name") }
     }
 
     func run() throws {
         let context = try Context(options)
         if let name {
-            let report = try context.perform { try context.manager.verify(name, progress: context.progress) }
+            let report = try context.perform {
+                remote ? try context.manager.verifyRemote(name, progress: context.progress)
+                    : try context.manager.verify(name, progress: context.progress)
+            }
             if context.progress != nil { Output.status("\r\u{1B}[K") }
             if options.json { Output.json(report.json) } else { print(Self.line(report)) }
             return

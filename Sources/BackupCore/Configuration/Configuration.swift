@@ -22,6 +22,9 @@ public struct Configuration: Sendable, Equatable {
     public var postgres: PostgresConnection
     /// `PGBACKUP_OPERATORS`: API users (nginx's `REMOTE_USER`) who may change anything or download; unset: nobody.
     public var operators: Operators
+    /// `BACKUP_REMOTE`, `BACKUP_RCLONE_CONFIG`, `BACKUP_REMOTE_RETENTION_DAYS`, `BACKUP_REMOTE_MAX_COUNT`: off-site
+    /// copies through rclone (see `Configuration+Remote`); nil when `BACKUP_REMOTE` is unset.
+    public var remote: RemoteSettings?
 
     public static let defaultEnvFile = "/etc/pgbackup/pgbackup.env"
 
@@ -48,6 +51,7 @@ public struct Configuration: Sendable, Equatable {
     static let knownBackupKeys: Set<String> = [
         "BACKUP_DIR", "BACKUP_RETENTION_DAYS", "BACKUP_MAX_COUNT", "BACKUP_INTERVAL_HOURS", "BACKUP_ENABLED",
         "BACKUP_COMPRESSION", "BACKUP_COMPRESSION_LEVEL", "BACKUP_LOCK_WAIT_TIMEOUT",
+        "BACKUP_REMOTE", "BACKUP_RCLONE_CONFIG", "BACKUP_REMOTE_RETENTION_DAYS", "BACKUP_REMOTE_MAX_COUNT",
     ]
 
     /// Builds the configuration from `environment`, which wins over the env file's values.
@@ -76,6 +80,7 @@ public struct Configuration: Sendable, Equatable {
         var config = Configuration()
         let settings = Settings(values: values)
         try parseBackupSettings(settings, into: &config)
+        config.remote = try parseRemoteSettings(settings, local: config)
         try parsePostgresSettings(settings, into: &config.postgres)
         config.operators = try Operators.parse(values["PGBACKUP_OPERATORS"])
         var warnings: [String] = []
@@ -86,7 +91,7 @@ public struct Configuration: Sendable, Equatable {
     }
 
     /// The merged values, read trimmed, with blank meaning unset.
-    private struct Settings {
+    struct Settings {
         let values: [String: String]
 
         func value(_ key: String) -> String? {

@@ -40,6 +40,8 @@ public enum BackupError: Error, Equatable, Sendable {
     case insufficientSpaceForSafetyBackup(needed: Int64, available: Int64)
     /// SIGTERM, SIGINT or SIGHUP stopped a create or restore; what it left is cleaned up as after any failure.
     case interrupted(operation: String, signal: Int32)
+    /// rclone could not copy to, list, read or delete from the off-site remote (its message redacted).
+    case remoteFailed(String)
 
     /// Stable machine-readable code used in API error bodies and JSON output.
     public var code: String {
@@ -61,6 +63,7 @@ public enum BackupError: Error, Equatable, Sendable {
         case .restoreBlocked: "database_in_use"
         case .insufficientSpaceForSafetyBackup: "insufficient_space"
         case .interrupted: "interrupted"
+        case .remoteFailed: "remote_failed"
         }
     }
 }
@@ -116,6 +119,8 @@ extension BackupError: CustomStringConvertible {
             "restore interrupted by \(Interruption.name(signal)) before COMMIT: the database was left unchanged"
         case let .interrupted(operation, signal):
             "\(operation) interrupted by \(Interruption.name(signal)): no backup was made and its partial file was removed"
+        case let .remoteFailed(message):
+            "off-site copy failed: \(message)"
         }
     }
 
@@ -143,6 +148,8 @@ extension BackupError: CustomStringConvertible {
             "Do not restore this backup; restore an older one that verifies."
         case .invalidConfiguration:
             "Fix the setting in the environment or the env file."
+        case .remoteFailed:
+            "Check BACKUP_REMOTE, the credentials in BACKUP_RCLONE_CONFIG and that the remote is reachable; pending uploads are retried by the next create or 'pgbackup push'."
         default:
             nil
         }

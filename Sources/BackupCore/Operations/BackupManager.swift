@@ -9,6 +9,8 @@ public struct BackupManager: Sendable {
     let tools: PostgresTools
     let clock: TimeSource
     let logger: Logger
+    /// The off-site remote, when `BACKUP_REMOTE` is set (see `BackupManager+Upload`).
+    let remote: RcloneRemote?
 
     public init(configuration: Configuration, logger: Logger, clock: TimeSource = SystemTimeSource(),
                 environment: [String: String] = ProcessInfo.processInfo.environment) {
@@ -19,6 +21,9 @@ public struct BackupManager: Sendable {
                                    environment: environment)
         self.clock = clock
         self.logger = logger
+        self.remote = configuration.remote.map {
+            RcloneRemote(settings: $0, environment: environment, password: configuration.postgres.password)
+        }
     }
 
 
@@ -53,6 +58,10 @@ public struct BackupManager: Sendable {
         logger.info("backup committed", metadata: [
             "filename": "\(metadata.filename)", "size_mb": "\(metadata.sizeMB)",
             "seconds": "\(metadata.durationSeconds ?? 0)"])
+        // Off-site copy before local retention, still under the lock (see README, "Off-site copies"): a failure
+        // leaves the backup pending, never fails it.
+        markPending(metadata)
+        if let remote { _ = pushLocked(remote, progress: progress) }
         do {
             logRetention(try cleanupLocked(dryRun: false))
         } catch {

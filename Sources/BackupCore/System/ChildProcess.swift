@@ -15,9 +15,10 @@ public final class ChildProcess: @unchecked Sendable {
     private let stderrCollector: StderrCollector
     private var exitStatus: Int32?
 
-    /// Starts `command`. File descriptors other than 0–2 are never inherited.
+    /// Starts `command`. File descriptors other than 0–2 are never inherited. `stderrObserver` also sees each chunk
+    /// of stderr as it arrives (on the collector's thread): rclone's progress lines.
     public init(_ command: Command, stdin stdinMode: Input = .null, stdout stdoutMode: Output = .null,
-                newSession: Bool = false) throws {
+                newSession: Bool = false, stderrObserver: (@Sendable (ArraySlice<UInt8>) -> Void)? = nil) throws {
         let path = try ChildProcess.resolve(command.executable, path: command.environment["PATH"])
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -74,7 +75,7 @@ public final class ChildProcess: @unchecked Sendable {
         Interruption.shared.register(child)
         stdin = parentStdin
         stdout = parentStdout
-        stderrCollector = StderrCollector(fd: errRead)
+        stderrCollector = StderrCollector(fd: errRead, observer: stderrObserver)
     }
 
     /// The child starts with default signal handling and nothing blocked, whatever we ignore (SIGPIPE), and
