@@ -81,11 +81,14 @@ extension BackupManager {
         let name = metadata.filename
         let started = Date()
         logger.info("uploading backup", metadata: ["filename": "\(name)", "remote": "\(remote.settings.spec)"])
-        try remote.upload(localPath: store.dumpPath(name), object: name, progress: progress)
-        try RemoteCheck(remote: remote).dump(metadata, localPath: store.dumpPath(name))
+        let check = RemoteCheck(remote: remote)
+        try checked(remote.upload(localPath: store.dumpPath(name), object: name, progress: progress)) {
+            try check.dump(metadata, localPath: store.dumpPath(name))
+        }
         let sidecar = BackupStore.sidecarName(name)
-        try remote.upload(localPath: store.sidecarPath(name), object: sidecar, progress: nil)
-        try RemoteCheck(remote: remote).sidecar(sidecar, localPath: store.sidecarPath(name))
+        try checked(remote.upload(localPath: store.sidecarPath(name), object: sidecar, progress: nil)) {
+            try check.sidecar(sidecar, localPath: store.sidecarPath(name))
+        }
         try RemoteState.update(store) { state in
             state.pending.removeAll { $0.filename == name }
             state.lastError = nil
@@ -96,6 +99,18 @@ extension BackupManager {
         }
         logger.info("backup uploaded", metadata: [
             "filename": "\(name)", "seconds": "\(String(format: "%.1f", Date().timeIntervalSince(started)))"])
+    }
+
+    /// What is on the remote decides, not rclone's exit status: a check that passes after a reported failure is a
+    /// success (logged); a failed check reports rclone's own error when there was one, as it says more.
+    private func checked(_ uploadError: String?, _ check: () throws -> Void) throws {
+        do {
+            try check()
+            if let uploadError { logger.warning("rclone reported an error, but the copy on the remote checks out", metadata: ["error": "\(uploadError)"]) }
+        } catch {
+            if let uploadError { throw BackupError.remoteFailed(uploadError) }
+            throw error
+        }
     }
 
     /// Remote retention: the local rule (`Retention.plan`) with the remote's settings over the remote's complete

@@ -13,10 +13,10 @@ struct Rclone: Sendable {
                             "HOME": parentEnvironment["HOME"] ?? "/nonexistent"]
     }
 
-    /// Fails fast on a dead endpoint (one retry, short timeouts), so an outage pends the upload in seconds,
+    /// Fails fast on a dead endpoint (two attempts, short timeouts), so an outage pends the upload in seconds,
     /// not minutes; a stats line every second on stderr feeds the upload's progress.
     private var common: [String] {
-        ["--config", settings.rcloneConfig, "--retries", "1", "--low-level-retries", "2",
+        ["--config", settings.rcloneConfig, "--retries", "2", "--low-level-retries", "2",
          "--contimeout", "10s", "--timeout", "60s", "--use-json-log", "--log-level", "NOTICE"]
     }
 

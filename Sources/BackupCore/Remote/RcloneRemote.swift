@@ -40,15 +40,18 @@ struct RcloneRemote: Sendable {
     }
 
     /// Uploads a local file, streamed from the file by rclone (no second copy), reporting its progress from
-    /// rclone's one-second stats lines as phase "upload".
-    func upload(localPath: String, object: String, progress: ProgressHandler?) throws {
+    /// rclone's one-second stats lines as phase "upload". Returns rclone's (redacted) error when it exited non-zero:
+    /// the caller checks what is on the remote either way — rclone 1.60 reports some uploads that worked as failed
+    /// (a multipart upload's final HEAD rejected by some S3 servers), and an exit status 0 proves nothing either.
+    func upload(localPath: String, object: String, progress: ProgressHandler?) throws -> String? {
         let meter = RcloneProgress(handler: progress)
         let process = try launch(rclone.copyTo(localPath: localPath, object: object), observer: meter.observe)
         let status = process.wait()
         guard status == 0 else {
-            throw BackupError.remoteFailed("upload of \(object) to \(settings.spec) \(ChildProcess.describe(status)): "
-                + message(process.stderrText()))
+            return "upload of \(object) to \(settings.spec): rclone \(ChildProcess.describe(status)): "
+                + message(process.stderrText())
         }
+        return nil
     }
 
     /// Starts `rclone cat` of `object`: its stdout is the object's bytes. The caller reads it to the end, then
