@@ -9,8 +9,13 @@ extension BackupManager {
     }
 
     /// Metadata of one complete backup.
+    /// A backup known only on the remote answers from the local index of the remote (no network).
     public func info(_ name: String) throws -> BackupMetadata {
-        try store.metadata(try BackupName.validate(name))
+        let name = try BackupName.validate(name)
+        if isRemoteOnly(name), let metadata = RemoteState.load(store).remoteBackups.first(where: { $0.filename == name }) {
+            return metadata
+        }
+        return try store.metadata(name)
     }
 
     /// Reads the backup end to end and checks it; throws `verificationFailed` saying what failed.
