@@ -52,6 +52,10 @@ extension BackupManager {
         let name = try BackupName.validate(name)
         let remote = try requireRemote()
         let metadata = try remoteMetadata(name, remote: remote)
-        return try BackupReader(storage: RemoteStorage(remote: remote)).read(metadata, progress: progress)
+        do {
+            return try BackupReader(storage: RemoteStorage(remote: remote)).read(metadata, progress: progress)
+        } catch let BackupError.verificationFailed(_, reason) {
+            throw BackupError.verificationFailed(name: name, reason: "the copy on \(remote.settings.spec): \(reason)")
+        }
     }
 }
