@@ -32,8 +32,8 @@ struct ListingCache {
     static let revalidateSeconds: Int64 = 60
     /// Part of every key, so entries rendered by an older pgbackup are not served after an upgrade (the directory
     /// itself has not changed). Bump it whenever the list's or the summary's JSON changes shape.
-    /// 2: the sidecar's `compression` field. 3: `locations`, and remote-only backups.
-    static let renderVersion: UInt64 = 3
+    /// 2: the sidecar's `compression` field. (With off-site copies on, the list is cached under kinds of its own.)
+    static let renderVersion: UInt64 = 2
 
     private var directory: String { "\(store.directory)/.cache" }
 
