@@ -19,6 +19,7 @@ source "$BENCH_DIR/lib/cluster.sh"
 source "$BENCH_DIR/lib/dumps.sh"
 source "$BENCH_DIR/lib/api.sh"
 source "$BENCH_DIR/lib/report.sh"
+source "$BENCH_DIR/lib/offsite.sh"
 
 usage() {
     cat >&2 <<'EOF'
@@ -134,6 +135,7 @@ cleanup() {
     local status=$?
     set +e
     kill_load_loop
+    stop_moto
     stop_front
     stop_cluster
     if [[ -n $WORK && -d $WORK ]]; then
@@ -189,9 +191,11 @@ unset BACKUP_COMPRESSION
 start_cluster
 generate_data
 create_suite
+offsite_suite
 breakdown_suite
 restore_suite
 api_suite
 stop_cluster
 
 print_report
+print_offsite_report

@@ -4,7 +4,7 @@
 # key, writes an rclone config (0600) for it and points BACKUP_REMOTE at it, so off-site copies work at once.
 # moto keeps everything in memory: a restart starts an empty remote (run `pgbackup push` to fill it again).
 # Sourced, never run: it defines functions and nothing else; the caller defines state, log_dir and env_file and
-# the helpers say, note, die, alive, program_of, show and port_in_use.
+# script_dir and the helpers say, note, die, alive, program_of, show and port_in_use.
 # shellcheck disable=SC2154
 set -euo pipefail
 
@@ -40,20 +40,8 @@ start_local_s3() {
         ((++tries < 100)) || die "moto did not start; see $log_dir/moto.log"
         sleep 0.1
     done
-    keys=$(env -u AWS_CA_BUNDLE "$python" - "http://127.0.0.1:$s3_port" "$s3_bucket" <<'PY'
-import sys, json, boto3
-endpoint, bucket = sys.argv[1], sys.argv[2]
-iam = boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1",
-                   aws_access_key_id="bootstrap", aws_secret_access_key="bootstrap")
-iam.create_user(UserName="pgbackup")
-iam.put_user_policy(UserName="pgbackup", PolicyName="s3", PolicyDocument=json.dumps(
-    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
-key = iam.create_access_key(UserName="pgbackup")["AccessKey"]
-boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=key["AccessKeyId"],
-             aws_secret_access_key=key["SecretAccessKey"]).create_bucket(Bucket=bucket)
-print(key["AccessKeyId"], key["SecretAccessKey"])
-PY
-    ) || die "setting up the local S3 API failed; see $log_dir/moto.log"
+    keys=$(env -u AWS_CA_BUNDLE "$python" "$script_dir/lib/moto-provision.py" "http://127.0.0.1:$s3_port" "$s3_bucket") \
+        || die "setting up the local S3 API failed; see $log_dir/moto.log"
     read -r access secret <<<"$keys"
     (
         umask 077
