@@ -24,6 +24,16 @@ extension BackupManager {
         _ = pushLocked(remote, progress: nil)
     }
 
+    /// A full disk while uploads are pending: those backups are kept locally whatever retention says, so they may
+    /// be what fills it. Said in the log here, and by status.
+    func warnIfPendingFillTheDisk(_ error: Error) {
+        guard remote != nil, case .insufficientSpace? = error as? BackupError else { return }
+        let pending = RemoteState.load(store).pending
+        guard !pending.isEmpty else { return }
+        logger.warning("the disk is full while backups wait for their upload (kept locally, the only copies): run 'pgbackup push'",
+                       metadata: ["pending": "\(pending.map(\.filename).joined(separator: ","))"])
+    }
+
     func requireRemote() throws -> RcloneRemote {
         guard let remote else {
             throw BackupError.invalidInput("off-site copies are off: set BACKUP_REMOTE (see the README's Off-site copies)")

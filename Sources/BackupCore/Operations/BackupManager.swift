@@ -52,6 +52,7 @@ public struct BackupManager: Sendable {
             }
         } catch {
             recordFailure(operation: "create", error: error)
+            warnIfPendingFillTheDisk(error)
             throw error
         }
         recordSuccess(operation: "create", at: metadata.createdAt)

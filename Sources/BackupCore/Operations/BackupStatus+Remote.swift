@@ -9,9 +9,17 @@ extension BackupStatus {
     }
 
     var remoteReasons: [String] {
-        guard let settings = configuration.remote, let remote, let oldest = overduePending else { return [] }
+        guard let settings = configuration.remote, let remote else { return [] }
+        var reasons: [String] = []
+        if !remote.pending.isEmpty, let failure = state.lastFailure, failure.operation == "create",
+           failure.message.contains("not enough free space") {
+            reasons.append("\(remote.pending.count) backup(s) pending upload to \(settings.spec) are kept locally "
+                + "whatever retention says (they are the only copies), and the disk is full: run 'pgbackup push' "
+                + "once the remote is reachable.")
+        }
+        guard let oldest = overduePending else { return reasons }
         let error = remote.lastError.map { " The last upload error (\(Timestamp.iso8601($0.at))): \($0.message)." } ?? ""
-        return ["Backup \(oldest.filename) has waited \(BackupDating.describe(now.timeIntervalSince(oldest.since))) "
+        return reasons + ["Backup \(oldest.filename) has waited \(BackupDating.describe(now.timeIntervalSince(oldest.since))) "
             + "to be uploaded to \(settings.spec), longer than BACKUP_INTERVAL_HOURS (\(configuration.intervalHours) h); "
             + "\(remote.pending.count) upload(s) pending: run 'pgbackup push' once the remote is reachable." + error]
     }
