@@ -21,6 +21,7 @@ source "$BENCH_DIR/lib/api.sh"
 source "$BENCH_DIR/lib/report.sh"
 # Encryption at rest (issue 13): its own suite and report block.
 source "$BENCH_DIR/lib/encryption.sh"
+source "$BENCH_DIR/lib/offsite.sh"
 
 usage() {
     cat >&2 <<'EOF'
@@ -136,6 +137,7 @@ cleanup() {
     local status=$?
     set +e
     kill_load_loop
+    stop_moto
     stop_front
     stop_cluster
     if [[ -n $WORK && -d $WORK ]]; then
@@ -192,6 +194,7 @@ start_cluster
 generate_data
 create_suite
 encryption_suite
+offsite_suite
 breakdown_suite
 restore_suite
 api_suite
@@ -199,3 +202,4 @@ stop_cluster
 
 print_report
 print_encryption_report
+print_offsite_report

@@ -7,9 +7,11 @@
 #   deploy/quickstart.sh stop         stop everything it started; data stays in the state directory
 #   deploy/quickstart.sh stop --purge stop, then delete the state directory
 #   deploy/quickstart.sh status       show what is running
+#   deploy/quickstart.sh --with-s3    as start, plus a local S3 API (moto on loopback) that every backup is
+#                                     also copied to (BACKUP_REMOTE; see README, Off-site copies)
 #
 # Everything lives in the state directory (default ./local/ in the repository, gitignored).
-# Environment: PGBACKUP_QUICKSTART_DIR (state directory), PGBACKUP_HTTPS_PORT (8443),
+# Environment: PGBACKUP_QUICKSTART_DIR (state directory), PGBACKUP_HTTPS_PORT (8443), PGBACKUP_QUICKSTART_S3_PORT (9100),
 # PGBACKUP_QUICKSTART_PG_PORT (5432; the throwaway cluster listens on a unix socket only),
 # PGBACKUP_BIN_DIR (use these binaries instead of building), POSTGRES_HOST/PORT/DB/USER and
 # POSTGRES_PASSWORD or POSTGRES_PASSWORD_FILE (use that database instead of a throwaway one).
@@ -22,6 +24,9 @@ repo_dir=$(dirname "$script_dir")
 readonly script_dir repo_dir
 # shellcheck source=lib/throwaway-postgres.sh
 source "$script_dir/lib/throwaway-postgres.sh"
+# shellcheck source=lib/local-s3.sh
+source "$script_dir/lib/local-s3.sh"
+with_s3=no
 readonly demo_db=pgbackup_demo
 
 say() { printf '==> %s\n' "$*"; }
@@ -537,6 +542,7 @@ start() {
     fi
     ensure_credentials
     write_env_file
+    [[ $with_s3 == no ]] || start_local_s3
     # The programs started below take their settings from the env file alone.
     unset "${!POSTGRES_@}" "${!BACKUP_@}" PGBACKUP_ENV_FILE
     stop_nginx
@@ -567,6 +573,7 @@ stop() {
         esac
     done
     stop_cluster
+    stop_local_s3
     local left
     left=$(leftover_pids | tr '\n' ' ')
     [[ -z $left ]] || note "still running with a working directory in $state: $left"
@@ -590,9 +597,12 @@ status() {
 }
 
 case "${1:-start}" in
-    start) start ;;
+    start | --with-s3)
+        [[ ${1:-} == --with-s3 || ${2:-} == --with-s3 ]] && with_s3=yes
+        start
+        ;;
     stop) shift; stop "$@" ;;
     status) status ;;
     -h | --help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '/^set -euo/d' -e 's/^# \{0,1\}//' ;;
-    *) die "unknown command '$1' (start, stop [--purge], status)" ;;
+    *) die "unknown command '$1' (start [--with-s3], --with-s3, stop [--purge], status)" ;;
 esac

@@ -11,6 +11,7 @@ extension BackupError {
         case .operationInProgress, .restoreBlocked: 409
         case .verificationFailed, .dumpTooNew, .drillFailed, .identityRequired, .wrongIdentity: 422
         case .databaseUnreachable: 503
+        case .remoteFailed: 502
         case .insufficientSpace, .insufficientSpaceForSafetyBackup: 507
         }
     }

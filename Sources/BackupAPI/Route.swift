@@ -14,12 +14,14 @@ extension Router {
         case verify(String)
         case drill(String)
         case backup(String)
+        case push
+        case sync
 
         var allowed: [String] {
             switch self {
             case .collection: ["GET", "HEAD", "POST"]
             case .status, .metrics, .jobs, .job, .download: ["GET", "HEAD"]
-            case .cleanup, .restore, .verify, .drill: ["POST"]
+            case .cleanup, .restore, .verify, .drill, .push, .sync: ["POST"]
             case .backup: ["GET", "HEAD", "DELETE"]
             }
         }
@@ -48,6 +50,8 @@ extension Router {
             case "cleanup": return .cleanup
             case "restore": return .restore
             case "jobs": return .jobs
+            case "push": return .push
+            case "sync": return .sync
             case "": return nil
             default: return .backup(segments[0])
             }

@@ -88,6 +88,12 @@ public struct Router: Sendable {
             let body = try RequestBody(request, allowed: ["dry_run": .bool])
             let dryRun = try query.agreeing(query.bool("dry_run"), withBody: body.bool("dry_run"), field: "dry_run")
             return .json(200, try manager.cleanup(dryRun: dryRun ?? false, user: request.remoteUser ?? "-").json)
+        case .push:
+            _ = try RequestBody(request, allowed: [:])
+            return .json(200, try manager.push(user: request.remoteUser ?? "-").json)
+        case .sync:
+            _ = try RequestBody(request, allowed: [:])
+            return .json(200, try manager.sync(user: request.remoteUser ?? "-").json)
         case .jobs: return .json(200, try jobs.recent().json)
         case .job(let id): return .json(200, try jobs.read(id).json)
         }

@@ -11,7 +11,8 @@ extension BackupError {
         case .operationInProgress: 3
         case .verificationFailed, .drillFailed: 4
         case .dumpFailed, .restoreFailed, .databaseUnreachable, .versionMismatch, .insufficientSpace, .io,
-            .launchFailed, .dumpTooNew, .restoreBlocked, .insufficientSpaceForSafetyBackup, .encryptionFailed:
+            .launchFailed, .dumpTooNew, .restoreBlocked, .insufficientSpaceForSafetyBackup, .encryptionFailed,
+            .remoteFailed:
             1
         }
     }

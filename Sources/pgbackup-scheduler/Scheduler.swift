@@ -54,6 +54,8 @@ enum Scheduler {
                 return 0
             case let .notDue(last, next):
                 logger.info("Backup not due: last scheduled backup \(last), next due at \(Timestamp.iso8601(next))")
+                // Off-site copies that failed earlier are retried by every run, due or not.
+                manager.retryPendingUploads()
                 return 0
             case let .heldByFutureBackup(last, createdAt, next):
                 logger.warning("Backup not due: last scheduled backup \(last) is dated in the future (\(Timestamp.iso8601(createdAt))); held off until \(Timestamp.iso8601(next)), at most one interval")

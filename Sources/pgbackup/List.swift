@@ -21,10 +21,18 @@ struct List: ParsableCommand {
     /// grow to the longest value, so a long name never pushes its row out of line.
     static func table(_ listing: BackupStore.Listing) -> String {
         typealias Row = (name: String, size: String, created: String, description: String)
-        var rows: [Row] = listing.backups.map { backup in
+        let located = listing.locatedEntries
+        let shown = listing.remote == nil ? listing.backups : located.compactMap { entry -> BackupMetadata? in
+            if case let .complete(metadata) = entry.entry { return metadata }
+            return nil
+        }
+        var rows: [Row] = shown.map { backup in
             let created = Timestamp.iso8601(backup.createdAt).prefix(19).replacingOccurrences(of: "T", with: " ")
             var description = backup.description
             if !backup.verified { description += " (no checksum: made by an older tool)" }
+            if listing.remote != nil, let entry = located.first(where: { $0.entry.filename == backup.filename }) {
+                description += " [\(entry.locations.joined(separator: "+"))]"
+            }
             return (backup.filename, Output.megabytes(backup.sizeBytes), created, description)
         }
         rows += listing.damaged.map { ($0.filename, "?", "?", "⚠️  damaged: \($0.error)") }
@@ -36,11 +44,11 @@ struct List: ParsableCommand {
             pad(row.name, widths.name) + pad(row.size, widths.size) + pad(row.created, widths.created) + row.description
         }
         let rule = String(repeating: "─", count: max(80, widths.name + widths.size + widths.created + 3 + header.description.count))
-        var lines = ["📦 Available Backups (\(listing.backups.count)):", rule, line(header), rule]
+        var lines = ["📦 Available Backups (\(shown.count)):", rule, line(header), rule]
         lines += rows.map(line)
         lines.append(rule)
-        let total = listing.backups.reduce(Int64(0)) { $0 + $1.sizeBytes }
-        lines.append("Total: \(listing.backups.count) backups, \(Output.megabytes(total))")
+        let total = shown.reduce(Int64(0)) { $0 + $1.sizeBytes }
+        lines.append("Total: \(shown.count) backups, \(Output.megabytes(total))")
         if !listing.orphans.isEmpty {
             lines.append("")
             lines.append("⚠️  Incomplete dumps without metadata (not restorable, never deleted automatically; "

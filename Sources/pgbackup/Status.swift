@@ -62,5 +62,14 @@ struct Status: ParsableCommand {
         if !status.summary.damaged.isEmpty {
             print("Damaged metadata:   \(status.summary.damaged.keys.sorted().joined(separator: ", "))")
         }
+        if let remote = config.remote {
+            let state = status.remote ?? RemoteState()
+            print("Off-site copies:    \(remote.spec), \(state.remoteBackups.count) backup(s) there, "
+                + "index refreshed \(state.refreshedAt.map(Timestamp.iso8601) ?? "never")")
+            print("Pending uploads:    \(state.pending.isEmpty ? "none" : state.pending.map(\.filename).joined(separator: ", "))")
+            if let error = state.lastError {
+                print("Last upload error:  \(Timestamp.iso8601(error.at)): \(error.message)")
+            }
+        }
     }
 }

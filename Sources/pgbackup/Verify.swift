@@ -14,17 +14,23 @@ struct Verify: ParsableCommand {
 
     @Option(name: .long, help: "The age identity (private key) file, mode 0600, to check encrypted backups' content too (instead of BACKUP_AGE_IDENTITY_FILE); without one, their stored bytes and age header are checked.")
     var identity: String?
+    @Flag(name: .long, help: "Verify the copy on BACKUP_REMOTE (streamed, not kept) instead of the local one.")
+    var remote = false
 
     @OptionGroup var options: CommonOptions
 
     func validate() throws {
         guard (name == nil) != !all else { throw ValidationError("give either a backup name or --all") }
+        guard !(remote && all) else { throw ValidationError("--remote checks one backup: give its name") }
     }
 
     func run() throws {
         let context = try Context(options, identity: identity)
         if let name {
-            let report = try context.perform { try context.manager.verify(name, progress: context.progress) }
+            let report = try context.perform {
+                remote ? try context.manager.verifyRemote(name, progress: context.progress)
+                    : try context.manager.verify(name, progress: context.progress)
+            }
             if context.progress != nil { Output.status("\r\u{1B}[K") }
             if options.json { Output.json(report.json) } else { print(Self.line(report)) }
             return

@@ -51,6 +51,11 @@ struct RouteTableTests {
         Case(method: "GET", uri: "/api/backups/jobs/\(jobID)", status: 404, allow: nil),
         Case(method: "DELETE", uri: "/api/backups/jobs/\(jobID)", status: 405, allow: "GET, HEAD"),
         Case(method: "POST", uri: "/api/backups/jobs/\(jobID)", status: 405, allow: "GET, HEAD"),
+        // Off-site copies: POST only; without BACKUP_REMOTE a clear 400.
+        Case(method: "POST", uri: "/api/backups/push", status: 400, allow: nil),
+        Case(method: "GET", uri: "/api/backups/push", status: 405, allow: "POST"),
+        Case(method: "POST", uri: "/api/backups/sync", status: 400, allow: nil),
+        Case(method: "DELETE", uri: "/api/backups/sync", status: 405, allow: "POST"),
         // No such path: 404 whatever the method.
         Case(method: "GET", uri: "/api/backupsEVIL", status: 404, allow: nil),
         Case(method: "POST", uri: "/api/backupsEVIL", status: 404, allow: nil),

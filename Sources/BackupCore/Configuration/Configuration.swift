@@ -32,6 +32,9 @@ public struct Configuration: Sendable, Equatable {
     public var ageRecipients: AgeRecipients?
     /// `BACKUP_AGE_IDENTITY_FILE`: the age private key a restore or a full verify decrypts with (0600).
     public var ageIdentity: AgeIdentity?
+    /// `BACKUP_REMOTE`, `BACKUP_RCLONE_CONFIG`, `BACKUP_REMOTE_RETENTION_DAYS`, `BACKUP_REMOTE_MAX_COUNT`: off-site
+    /// copies through rclone (see `Configuration+Remote`); nil when `BACKUP_REMOTE` is unset.
+    public var remote: RemoteSettings?
 
     public static let defaultEnvFile = "/etc/pgbackup/pgbackup.env"
 
@@ -60,6 +63,7 @@ public struct Configuration: Sendable, Equatable {
         "BACKUP_COMPRESSION", "BACKUP_COMPRESSION_LEVEL", "BACKUP_LOCK_WAIT_TIMEOUT",
         "BACKUP_DRILL_DATABASE", "BACKUP_DRILL_INTERVAL_HOURS",
         "BACKUP_AGE_RECIPIENTS_FILE", "BACKUP_AGE_IDENTITY_FILE",
+        "BACKUP_REMOTE", "BACKUP_RCLONE_CONFIG", "BACKUP_REMOTE_RETENTION_DAYS", "BACKUP_REMOTE_MAX_COUNT",
     ]).union(Monitoring.keys)
 
     /// Builds the configuration from `environment`, which wins over the env file's values.
@@ -88,6 +92,7 @@ public struct Configuration: Sendable, Equatable {
         var config = Configuration()
         let settings = Settings(values: values)
         try parseBackupSettings(settings, into: &config)
+        config.remote = try parseRemoteSettings(settings, local: config)
         try parsePostgresSettings(settings, into: &config.postgres)
         config.operators = try Operators.parse(values["PGBACKUP_OPERATORS"])
         config.monitoring = try Monitoring.parse(values)
@@ -100,7 +105,7 @@ public struct Configuration: Sendable, Equatable {
     }
 
     /// The merged values, read trimmed, with blank meaning unset.
-    private struct Settings {
+    struct Settings {
         let values: [String: String]
 
         func value(_ key: String) -> String? {

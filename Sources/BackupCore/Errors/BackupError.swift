@@ -50,6 +50,8 @@ public enum BackupError: Error, Equatable, Sendable {
     case identityRequired(backup: String)
     /// The identity given is not one of those the backup was encrypted to.
     case wrongIdentity(backup: String, identityFile: String)
+    /// rclone could not copy to, list, read or delete from the off-site remote (its message redacted).
+    case remoteFailed(String)
 
     /// Stable machine-readable code used in API error bodies and JSON output.
     public var code: String {
@@ -76,6 +78,7 @@ public enum BackupError: Error, Equatable, Sendable {
         case .encryptionFailed: "encryption_failed"
         case .identityRequired: "identity_required"
         case .wrongIdentity: "wrong_identity"
+        case .remoteFailed: "remote_failed"
         }
     }
 }
@@ -144,6 +147,8 @@ extension BackupError: CustomStringConvertible {
             "backup '\(backup)' is encrypted with age and no identity (private key) was given to decrypt it"
         case let .wrongIdentity(backup, file):
             "the identity in \(file) is not one of the keys backup '\(backup)' was encrypted to"
+        case let .remoteFailed(message):
+            "off-site copy failed: \(message)"
         }
     }
 
@@ -181,6 +186,8 @@ extension BackupError: CustomStringConvertible {
         case .wrongIdentity:
             "Use the identity of one of the recipients in the backup's sidecar (age-keygen -y prints an identity's "
                 + "public key); the database was not touched."
+        case .remoteFailed:
+            "Check BACKUP_REMOTE, the credentials in BACKUP_RCLONE_CONFIG and that the remote is reachable; pending uploads are retried by the next create or 'pgbackup push'."
         default:
             nil
         }

@@ -20,7 +20,7 @@ public struct BackupMetrics: Sendable {
         { $0.addDirectory(&$1) },
         { $0.addNotifications(&$1) },
         { $0.addDrill(&$1) },
-        // pending uploads (issue 12, "offsite"): `{ $0.addUploads(&$1) }`.
+        { $0.addUploads(&$1) },
     ]
 
     /// The exposition, text format 0.0.4.
@@ -105,6 +105,24 @@ public struct BackupMetrics: Sendable {
                 sample { $0.durationSeconds })
         out.add("pgbackup_last_drill_mismatches", help: "Tables whose row count differed in the newest restore drill.",
                 sample { Double($0.mismatches.count) })
+    }
+
+    /// Off-site copies, only when `BACKUP_REMOTE` is set (read from the local index, never from the network).
+    private func addUploads(_ out: inout MetricsText) {
+        guard status.configuration.remote != nil else { return }
+        let remote = status.remote ?? RemoteState()
+        out.add("pgbackup_pending_uploads", help: "Backups made but not yet copied to BACKUP_REMOTE.",
+                value: Double(remote.pending.count))
+        out.add("pgbackup_oldest_pending_upload_timestamp_seconds",
+                help: "Since when the oldest pending upload has waited, in seconds since the epoch (absent when none).",
+                time: remote.pending.first?.since)
+        out.add("pgbackup_last_upload_timestamp_seconds",
+                help: "When a backup was last copied to BACKUP_REMOTE, in seconds since the epoch.", time: remote.lastUpload)
+        out.add("pgbackup_remote_backups", help: "Complete backups on BACKUP_REMOTE, per the local index.",
+                value: Double(remote.remoteBackups.count))
+        out.add("pgbackup_remote_index_refreshed_timestamp_seconds",
+                help: "When the local index of BACKUP_REMOTE was last refreshed, in seconds since the epoch.",
+                time: remote.refreshedAt)
     }
 
     private static func byOperation(_ times: [String: Date]) -> [MetricsText.Sample] {

@@ -34,7 +34,9 @@ extension BackupManager {
         let plan = Retention.plan(
             backups.map { .init(filename: $0.filename, createdAt: $0.createdAt, database: $0.retentionDatabase) },
             retentionDays: configuration.retentionDays, maxCount: configuration.maxCount, now: clock.now())
-        if !dryRun { try store.remove(plan.delete) }
-        return CleanupResult(deleted: plan.delete, kept: plan.keep, databases: plan.databases, dryRun: dryRun)
+        let held = keptForUpload(plan)
+        if !dryRun { try store.remove(held.delete) }
+        return CleanupResult(deleted: held.delete, kept: held.keep, databases: held.databases, dryRun: dryRun,
+                             pendingUpload: held.pendingUpload)
     }
 }

@@ -1,15 +1,26 @@
 import Foundation
 
 extension BackupManager {
-    public func list() throws -> BackupStore.Listing { try store.listing() }
+    /// The local listing; with off-site copies on, with the local index of the remote attached (no network).
+    public func list() throws -> BackupStore.Listing {
+        var listing = try store.listing()
+        if remote != nil { listing.remote = RemoteState.load(store) }
+        return listing
+    }
 
     /// Metadata of one complete backup.
+    /// A backup known only on the remote answers from the local index of the remote (no network).
     public func info(_ name: String) throws -> BackupMetadata {
-        try store.metadata(try BackupName.validate(name))
+        let name = try BackupName.validate(name)
+        if isRemoteOnly(name), let metadata = RemoteState.load(store).remoteBackups.first(where: { $0.filename == name }) {
+            return metadata
+        }
+        return try store.metadata(name)
     }
 
     /// Reads the backup end to end and checks it; throws `verificationFailed` saying what failed.
     public func verify(_ name: String, progress: ProgressHandler? = nil) throws -> VerificationReport {
+        try fetchForReading(try BackupName.validate(name), progress: progress)
         let metadata = try info(name)
         let report = try reader(identity: try identity(for: metadata, required: false)).read(metadata, progress: progress)
         if let reason = BackupDating.nameMismatch(filename: metadata.filename, createdAt: metadata.createdAt) {
@@ -27,6 +38,7 @@ extension BackupManager {
     /// Opens a complete backup for streaming out: its bytes (sent through a pipeline, the descriptor closed when the
     /// body goes away) and its metadata.
     public func openForDownload(_ name: String) throws -> (body: DownloadBody, metadata: BackupMetadata) {
+        try fetchForReading(try BackupName.validate(name), progress: nil)
         let metadata = try info(name)
         return (DownloadBody(try store.openDump(metadata.filename)), metadata)
     }
@@ -34,13 +46,14 @@ extension BackupManager {
     public func status() throws -> BackupStatus {
         BackupStatus(configuration: configuration, summary: try ListingCache(store: store).summary(),
                      state: RunState.load(store), running: store.lockHolder, now: clock.now(),
-                     directoryProblem: DirectoryAccess.writeProblem(store.directory))
+                     directoryProblem: DirectoryAccess.writeProblem(store.directory),
+                     remote: remote.map { _ in RemoteState.load(store) })
     }
 
     /// The list as the API sends it (a compact JSON array, newest first), from the cache when the directory
     /// has not changed since it was rendered.
-    public func listBody() throws -> [UInt8] { try ListingCache(store: store).listBody() }
+    public func listBody() throws -> [UInt8] { try ListingCache(store: store, offsite: remote != nil).listBody() }
 
     /// The same list followed by a newline, gzip-compressed, cached the same way.
-    public func listBodyGzip() throws -> [UInt8] { try ListingCache(store: store).listBodyGzip() }
+    public func listBodyGzip() throws -> [UInt8] { try ListingCache(store: store, offsite: remote != nil).listBodyGzip() }
 }

@@ -12,7 +12,10 @@ extension BackupManager {
         let lock = try store.lock("restore", now: clock.now(), writesNothing: !safetyBackup)
         defer { withExtendedLifetime(lock) {} }
         let started = Date()
+        // A safety backup made here is uploaded once the restore is over (or failed), under the same lock.
+        defer { if safetyBackup, let remote { _ = pushLocked(remote, progress: nil) } }
         do { return try Interruption.shared.during("restore") {
+            try fetchIfRemoteOnly(name, progress: progress)
             let metadata = try store.metadata(name)
             let target = try restoreTarget(for: metadata, explicit: targetDatabase)
             logger.info("restoring backup", metadata: ["filename": "\(name)", "target": "\(target)", "user": "\(user ?? "-")"])
@@ -28,6 +31,7 @@ extension BackupManager {
                 do {
                     safety = try createLocked(database: target, description: "Safety backup before restoring \(name)",
                                               kind: .preRestore, progress: progress)
+                    if let safety { markPending(safety) }
                 } catch let BackupError.insufficientSpace(needed, available) {
                     throw BackupError.insufficientSpaceForSafetyBackup(needed: needed, available: available)
                 }

@@ -17,7 +17,9 @@ extension BackupManager {
     ///   looked up first, as the job would); a restore run at once looks it up again under the lock instead.
     public func checkRestoreRequest(_ name: String, targetDatabase: String?, backupMustExist: Bool) throws {
         let name = try BackupName.validate(name)
-        let known = backupMustExist ? try store.metadata(name) : nil
+        // A backup known only on the remote is fetched by the restore itself.
+        let remoteOnly = RemoteState.load(store).remoteBackups.first { $0.filename == name && isRemoteOnly(name) }
+        let known = backupMustExist && remoteOnly == nil ? try store.metadata(name) : remoteOnly
         if let problem = DatabaseName.problem(targetDatabase ?? configuration.postgres.database) {
             throw BackupError.invalidInput("invalid target database: \(problem)")
         }

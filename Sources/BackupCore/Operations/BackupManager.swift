@@ -13,6 +13,8 @@ public struct BackupManager: Sendable {
     public var notificationTransport: any NotificationTransport = CurlTransport()
     /// The age programs, for encrypted backups.
     let age: AgeTool
+    /// The off-site remote, when `BACKUP_REMOTE` is set (see `BackupManager+Upload`).
+    let remote: RcloneRemote?
 
     public init(configuration: Configuration, logger: Logger, clock: TimeSource = SystemTimeSource(),
                 environment: [String: String] = ProcessInfo.processInfo.environment) {
@@ -24,6 +26,9 @@ public struct BackupManager: Sendable {
         self.clock = clock
         self.logger = logger
         self.age = AgeTool(environment: environment)
+        self.remote = configuration.remote.map {
+            RcloneRemote(settings: $0, environment: environment, password: configuration.postgres.password)
+        }
     }
 
 
@@ -52,12 +57,17 @@ public struct BackupManager: Sendable {
             }
         } catch {
             recordFailure(operation: "create", error: error)
+            warnIfPendingFillTheDisk(error)
             throw error
         }
         recordSuccess(operation: "create", at: metadata.createdAt, backup: metadata.filename)
         logger.info("backup committed", metadata: [
             "filename": "\(metadata.filename)", "size_mb": "\(metadata.sizeMB)",
             "seconds": "\(metadata.durationSeconds ?? 0)"])
+        // Off-site copy before local retention, still under the lock (see README, "Off-site copies"): a failure
+        // leaves the backup pending, never fails it.
+        markPending(metadata)
+        if let remote { _ = pushLocked(remote, progress: progress) }
         do {
             logRetention(try cleanupLocked(dryRun: false))
         } catch {

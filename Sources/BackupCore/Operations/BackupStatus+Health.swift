@@ -37,13 +37,14 @@ extension BackupStatus {
             reasons.append("Backup \(name): \(reason).")
         }
         if let directoryProblem { reasons.append("\(directoryProblem): backups and failures cannot be recorded.") }
-        return reasons
+        return reasons + remoteReasons
     }
 
     /// The last failure of a create (scheduled runs included) or restore, unless a create or restore succeeded
     /// after it (or a newer backup of the configured database exists): the system works again.
     var unclearedFailure: RunState.Failure? {
-        guard let failure = state.lastFailure else { return nil }
+        // An upload's or a sync's failure is the remote's: the pending-upload rule (`remoteReasons`) judges it.
+        guard let failure = state.lastFailure, !["upload", "sync"].contains(failure.operation) else { return nil }
         // A failed drill is also cleared by a drill that passed after it.
         for operation in failure.operation == "drill" ? ["create", "restore", "drill"] : ["create", "restore"] {
             if let success = state.lastSuccess(of: operation), success > failure.at { return nil }

@@ -9,6 +9,8 @@ public struct BackupStatus: Sendable {
     public let now: Date
     /// Why nothing can be written to the backup directory (read-only, no permission), found without writing.
     public var directoryProblem: String?
+    /// With off-site copies on: pending uploads, the last upload error and the index (see `BackupStatus+Remote`).
+    public var remote: RemoteState? = nil
 
     /// The newest complete backup of the configured database (`POSTGRES_DB`), whatever else is in the directory.
     public var lastBackup: ListingSummary.Last? { summary.lastByDatabase[configuration.postgres.database] }
@@ -52,6 +54,6 @@ public struct BackupStatus: Sendable {
             ("damaged", .array(summary.damaged.sorted { $0.key > $1.key }.map {
                 .object([("filename", .string($0.key)), ("error", .string($0.value))])
             })),
-        ])
+        ] + remoteFields)
     }
 }

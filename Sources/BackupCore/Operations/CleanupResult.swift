@@ -8,6 +8,8 @@ extension BackupManager {
         /// One entry per database in the directory, by database name; retention is applied within each.
         public var databases: [Retention.DatabasePlan]
         public var dryRun: Bool
+        /// Backups retention would delete but keeps: still pending upload, they are the only copy.
+        public var pendingUpload: [String] = []
 
         /// The guide's `success`, `deleted` (names) and `kept` (a count) stay as they were; `databases` adds the
         /// breakdown, with the names kept and deleted in each database.
@@ -25,12 +27,16 @@ extension BackupManager {
                         ("deleted", .array(plan.delete.map(JSON.string))),
                     ])
                 })),
-            ])
+            ] + (pendingUpload.isEmpty ? [] : [("kept_pending_upload", .array(pendingUpload.map(JSON.string)))]))
         }
     }
 
     /// One log line per database, so the scheduler's journal says what each database kept and lost.
     func logRetention(_ result: CleanupResult) {
+        if !result.pendingUpload.isEmpty {
+            logger.warning("retention kept backups still pending upload (the only copy)", metadata: [
+                "kept": "\(result.pendingUpload.joined(separator: ","))"])
+        }
         for plan in result.databases {
             logger.info(result.dryRun ? "retention would apply" : "retention applied", metadata: [
                 "database": "\(plan.database)", "kept": "\(plan.keep.count)",

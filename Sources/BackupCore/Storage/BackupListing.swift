@@ -4,6 +4,8 @@ public struct BackupListing: Sendable {
     public var backups: [BackupMetadata]
     public var damaged: [(filename: String, error: String)]
     public var orphans: [String]
+    /// With off-site copies on: what the local index knows of the remote (see `BackupListing+Locations`).
+    public var remote: RemoteState? = nil
 
     /// Complete and damaged entries together, newest first, damaged last.
     public var entries: [BackupEntry] {

@@ -37,6 +37,8 @@ extension BackupStorage {
 struct StoredDump {
     let source: DescriptorSource
     let size: Int64
+    /// What must live as long as the bytes are read (the rclone process a remote dump streams from).
+    var owner: AnyObject? = nil
 }
 
 /// A dump being written: the last stage of a create's pipeline. Nothing is a backup until `commit`; `discard` (or

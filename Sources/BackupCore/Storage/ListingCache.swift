@@ -15,6 +15,9 @@ import Foundation
 /// a change renders the listing once.
 struct ListingCache {
     let store: BackupStore
+    /// Off-site copies are on: the list merges the local index of the remote (`.remote.json`, renamed into the
+    /// directory whenever it changes, so it moves the key like a backup does).
+    var offsite = false
     var now: @Sendable () -> timespec = {
         var value = timespec()
         clock_gettime(CLOCK_REALTIME, &value)
@@ -29,19 +32,23 @@ struct ListingCache {
     static let revalidateSeconds: Int64 = 60
     /// Part of every key, so entries rendered by an older pgbackup are not served after an upgrade (the directory
     /// itself has not changed). Bump it whenever the list's or the summary's JSON changes shape.
-    /// 2: the sidecar's `compression` field.
+    /// 2: the sidecar's `compression` field. (With off-site copies on, the list is cached under kinds of its own.)
     static let renderVersion: UInt64 = 2
 
     private var directory: String { "\(store.directory)/.cache" }
 
     /// The compact JSON array `GET /api/backups` answers, newest first.
     func listBody() throws -> [UInt8] {
-        try cached(kind: "list") { Array(try store.listing().json.serialized().utf8) }
+        try cached(kind: offsite ? "listremote" : "list") {
+            var listing = try store.listing()
+            if offsite { listing.remote = RemoteState.load(store) }
+            return Array(listing.json.serialized().utf8)
+        }
     }
 
     /// `listBody()` and a newline, gzip-compressed (level 6), for clients that send `Accept-Encoding: gzip`.
     func listBodyGzip() throws -> [UInt8] {
-        try cached(kind: "listgz") {
+        try cached(kind: offsite ? "listremotegz" : "listgz") {
             // One worker: the body is small, and a request should not start a thread per core.
             let compressed = MemorySink()
             let encoder = try GzipEncodeStage(level: 6, workers: 1, next: compressed)

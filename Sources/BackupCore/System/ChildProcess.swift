@@ -17,9 +17,11 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// Starts `command`. File descriptors other than 0–2 are never inherited. `stoppedBySignals: false` keeps it
     /// out of `Interruption`'s reach: the notification telling someone a backup was interrupted must get out
-    /// (it is bounded by its own timeout; a second signal still ends everything at once).
+    /// (it is bounded by its own timeout; a second signal still ends everything at once). `stderrObserver` also
+    /// sees each chunk of stderr as it arrives (on the collector's thread): rclone's progress lines.
     public init(_ command: Command, stdin stdinMode: Input = .null, stdout stdoutMode: Output = .null,
-                newSession: Bool = false, stoppedBySignals: Bool = true) throws {
+                newSession: Bool = false, stoppedBySignals: Bool = true,
+                stderrObserver: (@Sendable (ArraySlice<UInt8>) -> Void)? = nil) throws {
         let path = try ChildProcess.resolve(command.executable, path: command.environment["PATH"])
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -76,7 +78,7 @@ public final class ChildProcess: @unchecked Sendable {
         if stoppedBySignals { Interruption.shared.register(child) }
         stdin = parentStdin
         stdout = parentStdout
-        stderrCollector = StderrCollector(fd: errRead)
+        stderrCollector = StderrCollector(fd: errRead, observer: stderrObserver)
     }
 
     /// The child starts with default signal handling and nothing blocked, whatever we ignore (SIGPIPE), and

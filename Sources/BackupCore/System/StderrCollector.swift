@@ -7,8 +7,9 @@ final class StderrCollector: @unchecked Sendable {
     private var done = false
     private let limit = 64 * 1024
 
-    init(fd: Int32) {
+    init(fd: Int32, observer: (@Sendable (ArraySlice<UInt8>) -> Void)? = nil) {
         DescriptorDrain.start(fd: fd, threadName: "pgbackup-stderr", chunk: { [self] bytes in
+            observer?(bytes)
             lock.lock()
             data.append(contentsOf: bytes)
             if data.count > limit { data.removeFirst(data.count - limit) }

@@ -48,7 +48,7 @@ final class FaultInvariants: @unchecked Sendable {
     ) throws -> [String: String] {
         let label = scenario().isEmpty ? "" : "[\(scenario())] "
         let entries = try ctx.list(database, sourceLocation: sourceLocation)
-        let complete = entries.filter { $0["error"] == nil }
+        let complete = entries.filter { $0["error"] == nil && CLITestContext.isLocal($0) }
         let names = complete.compactMap { $0["filename"] as? String }
         let partials = Set(ctx.partialFiles())
         var fingerprints: [String: String] = [:]

@@ -106,9 +106,14 @@ extension CLITestContext {
         return name
     }
 
-    /// Names of the complete backups `list --json` shows (damaged entries left out), newest first.
+    /// Whether a listed entry has a local copy (with off-site copies on, `list` also shows remote-only backups).
+    static func isLocal(_ entry: [String: Any]) -> Bool {
+        (entry["locations"] as? [String])?.contains("local") ?? true
+    }
+
+    /// Names of the complete local backups `list --json` shows (damaged entries left out), newest first.
     func listedNames(_ database: String) throws -> [String] {
-        try list(database).filter { $0["error"] == nil }.compactMap { $0["filename"] as? String }
+        try list(database).filter { $0["error"] == nil && Self.isLocal($0) }.compactMap { $0["filename"] as? String }
     }
 }
 
