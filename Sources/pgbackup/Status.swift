@@ -13,17 +13,7 @@ struct Status: ParsableCommand {
     func run() throws {
         let context = try Context(options)
         let status = try context.perform { try context.manager.status() }
-        if check {
-            if options.json {
-                Output.json(status.json)
-            } else {
-                // One reason a line, even when a failure's message (pg_dump's stderr, say) has several.
-                let reasons = status.unhealthyReasons.map { $0.split(whereSeparator: \.isNewline).joined(separator: " ") }
-                print(status.healthy ? "healthy" : reasons.joined(separator: "\n"))
-            }
-            if !status.healthy { throw CLIFailure(exitCode: 1) }
-            return
-        }
+        if check { return try printCheck(status) }
         if options.json {
             Output.json(status.json)
             return
@@ -62,14 +52,27 @@ struct Status: ParsableCommand {
         if !status.summary.damaged.isEmpty {
             print("Damaged metadata:   \(status.summary.damaged.keys.sorted().joined(separator: ", "))")
         }
-        if let remote = config.remote {
-            let state = status.remote ?? RemoteState()
-            print("Off-site copies:    \(remote.spec), \(state.remoteBackups.count) backup(s) there, "
-                + "index refreshed \(state.refreshedAt.map(Timestamp.iso8601) ?? "never")")
-            print("Pending uploads:    \(state.pending.isEmpty ? "none" : state.pending.map(\.filename).joined(separator: ", "))")
-            if let error = state.lastError {
-                print("Last upload error:  \(Timestamp.iso8601(error.at)): \(error.message)")
-            }
+        if let remote = config.remote { printRemote(remote, status.remote ?? RemoteState()) }
+    }
+
+    /// `--check`: "healthy" and exit 0, or every reason and exit 1.
+    private func printCheck(_ status: BackupStatus) throws {
+        if options.json {
+            Output.json(status.json)
+        } else {
+            // One reason a line, even when a failure's message (pg_dump's stderr, say) has several.
+            let reasons = status.unhealthyReasons.map { $0.split(whereSeparator: \.isNewline).joined(separator: " ") }
+            print(status.healthy ? "healthy" : reasons.joined(separator: "\n"))
+        }
+        if !status.healthy { throw CLIFailure(exitCode: 1) }
+    }
+
+    private func printRemote(_ remote: RemoteSettings, _ state: RemoteState) {
+        print("Off-site copies:    \(remote.spec), \(state.remoteBackups.count) backup(s) there, "
+            + "index refreshed \(state.refreshedAt.map(Timestamp.iso8601) ?? "never")")
+        print("Pending uploads:    \(state.pending.isEmpty ? "none" : state.pending.map(\.filename).joined(separator: ", "))")
+        if let error = state.lastError {
+            print("Last upload error:  \(Timestamp.iso8601(error.at)): \(error.message)")
         }
     }
 }

@@ -19,9 +19,8 @@ public final class ChildProcess: @unchecked Sendable {
     /// out of `Interruption`'s reach: the notification telling someone a backup was interrupted must get out
     /// (it is bounded by its own timeout; a second signal still ends everything at once). `stderrObserver` also
     /// sees each chunk of stderr as it arrives (on the collector's thread): rclone's progress lines.
-    public init(_ command: Command, stdin stdinMode: Input = .null, stdout stdoutMode: Output = .null,
-                newSession: Bool = false, stoppedBySignals: Bool = true,
-                stderrObserver: (@Sendable (ArraySlice<UInt8>) -> Void)? = nil) throws {
+    public init(_ command: Command, stdin stdinMode: Input = .null, stdout stdoutMode: Output = .null, newSession: Bool = false,
+                stoppedBySignals: Bool = true, stderrObserver: (@Sendable (ArraySlice<UInt8>) -> Void)? = nil) throws {
         let path = try ChildProcess.resolve(command.executable, path: command.environment["PATH"])
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
