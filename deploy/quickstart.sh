@@ -133,6 +133,8 @@ ensure_packages() { # throwaway-cluster? build?
         command -v pkg-config >/dev/null || missing+=(pkg-config)
         pkg-config --exists fcgi 2>/dev/null || missing+=(libfcgi-dev)
         pkg-config --exists zlib 2>/dev/null || missing+=(zlib1g-dev)
+        pkg-config --exists libdeflate 2>/dev/null || missing+=(libdeflate-dev)
+        pkg-config --exists libzstd 2>/dev/null || missing+=(libzstd-dev)
     fi
     if ((${#missing[@]} > 0)); then
         local apt=(apt-get install -y -q --no-install-recommends "${missing[@]}")
