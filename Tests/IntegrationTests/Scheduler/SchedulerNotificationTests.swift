@@ -28,7 +28,7 @@ final class SchedulerNotificationTests {
                 sourceLocation: sourceLocation)
     }
 
-    @Test("a scheduled backup pings start then success, posts its success with always, and writes the textfile")
+    @Test("a scheduled backup pings start then success, posts its success and its drill's with always, and writes the textfile")
     func successfulRun() throws {
         let db = try ctx.sampleDatabase("notify_ok")
         let hooks = try HTTPReceiver(.ok, in: ctx.scratch)
@@ -41,8 +41,9 @@ final class SchedulerNotificationTests {
         #expect(result.status == 0, "\(result)")
         expectNoSecret(result.combined)
         #expect(pings.waitFor(2).map(\.path) == ["/ping/\(Self.token)/start", "/ping/\(Self.token)"])
-        let events = try hooks.waitFor(1).map { try JSON.object(Data($0.body.utf8)) }
-        #expect(events.map { $0["event"] as? String } == ["create.success"])
+        // The first run drills its backup too (BACKUP_DRILL_INTERVAL_HOURS defaults to 168 and none was drilled).
+        let events = try hooks.waitFor(2).map { try JSON.object(Data($0.body.utf8)) }
+        #expect(events.map { $0["event"] as? String } == ["create.success", "drill.success"])
         let event = try #require(events.first)
         #expect(event["database"] as? String == db)
         #expect((event["backup"] as? String)?.hasPrefix("backup_\(db)_") == true)
@@ -52,6 +53,7 @@ final class SchedulerNotificationTests {
         #expect(stat(textfile, &info) == 0 && info.st_mode & 0o777 == 0o644)
         let text = try String(contentsOfFile: textfile, encoding: .utf8)
         #expect(text.contains("pgbackup_backups{database=\"\(db)\"} 1"), "\(text)")
+        #expect(text.contains("pgbackup_last_drill_passed{backup=\"backup_\(db)_"), "\(text)")
         let promtool = try ProcessRunner.run(try ProcessRunner.tool("promtool"), ["check", "metrics"], stdin: Data(text.utf8))
         #expect(promtool.status == 0, "\(promtool)")
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: ctx.scratch.path).filter { $0.hasSuffix(".tmp") }
@@ -118,7 +120,8 @@ final class SchedulerNotificationTests {
         let tableLock = try ctx.cluster.holdTableLock("orders", in: db, seconds: 300)
         defer { tableLock.release() }
         let run = try ctx.startPgbackup(["create"], database: db, env: ["BACKUP_NOTIFY_URL": Self.secretURL(hooks)])
-        #expect(Poll.until(timeout: 30) { !ctx.partialFiles().isEmpty || !run.isRunning }, "pg_dump never started")
+        // The dump itself, not any temporary file the run writes there before the create starts.
+        #expect(Poll.until(timeout: 30) { ctx.partialDumpSize() != nil || !run.isRunning }, "pg_dump never started")
         run.signal(SIGTERM)
         let result = run.wait(timeout: .seconds(30))
         #expect(result.status == 128 + SIGTERM, "\(result)")
