@@ -16,6 +16,11 @@ extension BackupManager {
             recordSuccess(operation: "drill")
             logger.info("drill passed", metadata: ["filename": "\(result.record.backup)", "compared": "\(result.compared)"])
             return result
+        } catch let BackupError.interrupted(_, signal) {
+            // The restore inside may have been the one to notice (before its COMMIT): the drill was interrupted.
+            let error = BackupError.interrupted(operation: "drill", signal: signal)
+            recordFailure(operation: "drill", error: error)
+            throw error
         } catch {
             recordFailure(operation: "drill", error: error)
             throw error
