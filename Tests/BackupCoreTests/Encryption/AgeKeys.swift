@@ -6,27 +6,17 @@ import TestSupport
 /// A key pair made by `age-keygen` in a temporary directory, and age run the way pgbackup runs it.
 final class AgeKeys {
     let directory: TemporaryDirectory
-    /// The identity (private key) file, mode 0600.
-    let identityFile: String
-    /// A recipients file holding the public key, mode 0644.
-    let recipientsFile: String
-    let publicKey: String
-    let secretKey: String
+    /// The identity (private key) file (0600), a recipients file holding its public key (0644), and both keys.
+    let pair: AgeKeyPair
+    var identityFile: String { pair.identityFile }
+    var recipientsFile: String { pair.recipientsFile }
+    var publicKey: String { pair.publicKey }
+    var secretKey: String { pair.secretKey }
 
     init() throws {
         _ = Self.ignoreSIGPIPE
         directory = try TemporaryDirectory(prefix: "age")
-        identityFile = directory.appending("key.txt").path
-        let made = try ProcessRunner.run(try ProcessRunner.tool("age-keygen"), ["-o", identityFile])
-        guard made.status == 0 else { throw HarnessError.commandFailed("age-keygen", made) }
-        let text = try String(contentsOfFile: identityFile, encoding: .utf8)
-        secretKey = text.split(separator: "\n").first { $0.hasPrefix("AGE-SECRET-KEY-") }.map(String.init) ?? ""
-        publicKey = text.split(separator: "\n").first { $0.hasPrefix("# public key: ") }
-            .map { String($0.dropFirst("# public key: ".count)) } ?? ""
-        chmod(identityFile, 0o600)
-        recipientsFile = directory.appending("recipients.txt").path
-        try Data("# the backup key\n\(publicKey)\n".utf8).write(to: URL(fileURLWithPath: recipientsFile))
-        chmod(recipientsFile, 0o644)
+        pair = try AgeKeyPair(in: directory.url)
     }
 
     deinit { directory.remove() }

@@ -1,16 +1,15 @@
 import Foundation
-import TestSupport
 
 /// An age key pair made by `age-keygen` in a directory of its own: the identity file (0600) and a recipients file
 /// holding its public key, as an operator would set them up.
-struct AgeKeyPair {
-    let identityFile: String
-    let recipientsFile: String
-    let publicKey: String
+package struct AgeKeyPair: Sendable {
+    package let identityFile: String
+    package let recipientsFile: String
+    package let publicKey: String
     /// The private key itself: it must never show up in argv, a log, a file in BACKUP_DIR or an answer.
-    let secretKey: String
+    package let secretKey: String
 
-    init(in directory: URL, name: String = "key") throws {
+    package init(in directory: URL, name: String = "key") throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         identityFile = directory.appendingPathComponent("\(name).txt").path
         let made = try ProcessRunner.run(try ProcessRunner.tool("age-keygen"), ["-o", identityFile])
@@ -27,10 +26,10 @@ struct AgeKeyPair {
     }
 
     /// BACKUP_AGE_RECIPIENTS_FILE set to this pair's public key.
-    var encrypting: [String: String] { ["BACKUP_AGE_RECIPIENTS_FILE": recipientsFile] }
+    package var encrypting: [String: String] { ["BACKUP_AGE_RECIPIENTS_FILE": recipientsFile] }
 
     /// `age -d -i IDENTITY FILE`, the plaintext of an age file (by hand, no pgbackup involved).
-    func decrypt(_ url: URL) throws -> Data {
+    package func decrypt(_ url: URL) throws -> Data {
         let result = try ProcessRunner.run(try ProcessRunner.tool("age"), ["-d", "-i", identityFile, url.path])
         guard result.status == 0 else { throw HarnessError.commandFailed("age -d \(url.path)", result) }
         return result.stdout
