@@ -14,17 +14,28 @@ final class APIDrillTests {
             .split(separator: "\n").map(String.init)
     }
 
-    @Test("a synchronous drill answers 200 with the counts; edited counts answer 422 naming the table")
-    func syncDrill() throws {
-        let db = CLITestContext.uniqueName("apidrill")
+    /// A database with the sample schema behind nginx, its normalised dump, and one backup made through the API.
+    func stackWithBackup(_ prefix: String) throws -> (db: String, stack: NginxStack, before: String, name: String) {
+        let db = CLITestContext.uniqueName(prefix)
         try cluster.createDatabase(db)
         try SampleSchema.load(into: db, on: cluster)
         let stack = try NginxStack(cluster: cluster, database: db)
+        do {
+            let before = try cluster.normalisedDump(db)
+            let created = try stack.post("/api/backups", json: #"{"description": "to drill"}"#)
+            #expect(created.status == 201, "\(created)")
+            let name = try #require((try created.object()["backup"] as? [String: Any])?["filename"] as? String)
+            return (db, stack, before, name)
+        } catch {
+            stack.stop()
+            throw error
+        }
+    }
+
+    @Test("a synchronous drill answers 200 with the counts; edited counts answer 422 naming the table")
+    func syncDrill() throws {
+        let (db, stack, before, name) = try stackWithBackup("apidrill")
         defer { stack.stop() }
-        let before = try cluster.normalisedDump(db)
-        let created = try stack.post("/api/backups", json: #"{"description": "to drill"}"#)
-        #expect(created.status == 201, "\(created)")
-        let name = try #require((try created.object()["backup"] as? [String: Any])?["filename"] as? String)
 
         let drilled = try stack.post("/api/backups/\(name)/drill", json: nil)
         #expect(drilled.status == 200, "\(drilled)")
@@ -54,14 +65,8 @@ final class APIDrillTests {
 
     @Test("Prefer: respond-async: 202 + Location, the job is polled to succeeded with the drill's result")
     func asyncDrill() throws {
-        let db = CLITestContext.uniqueName("apiasyncdrill")
-        try cluster.createDatabase(db)
-        try SampleSchema.load(into: db, on: cluster)
-        let stack = try NginxStack(cluster: cluster, database: db)
+        let (db, stack, before, name) = try stackWithBackup("apiasyncdrill")
         defer { stack.stop() }
-        let before = try cluster.normalisedDump(db)
-        let created = try stack.post("/api/backups", json: #"{"description": "to drill"}"#)
-        let name = try #require((try created.object()["backup"] as? [String: Any])?["filename"] as? String)
 
         let accepted = try stack.post("/api/backups/\(name)/drill", json: nil, headers: ["Prefer: respond-async"])
         #expect(accepted.status == 202, "\(accepted)")

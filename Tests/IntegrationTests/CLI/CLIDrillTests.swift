@@ -164,21 +164,10 @@ final class CLIDrillTests {
     }
 
     @Test func aDrillKilledWithSIGKILLLeavesAScratchDatabaseThatTheNextDrillDrops() throws {
-        let db = try database()
-        try ctx.cluster.psql("""
-            CREATE TABLE bulk (id int, a text);
-            INSERT INTO bulk SELECT g, md5(g::text) FROM generate_series(1, 600000) g;
-            """, database: db)
-        let name = try ctx.create(db)
+        let (db, name) = try bulkBackup()
         let before = try ctx.cluster.normalisedDump(db)
         let run = try ctx.startPgbackup(["drill", name], database: db, env: env)
-        let deadline = Date().addingTimeInterval(60)
-        var seen: [String] = []
-        while Date() < deadline, run.isRunning, seen.isEmpty {
-            seen = try scratchDatabases()
-            usleep(5_000)
-        }
-        try #require(!seen.isEmpty, "the drill never created its scratch database: \(run.wait(timeout: .seconds(60)))")
+        let seen = try waitForScratchDatabase(of: run)
         run.signal(SIGKILL)
         _ = run.wait(timeout: .seconds(30))
         #expect(try scratchDatabases() == seen, "kill -9 leaves the scratch database behind")
@@ -191,14 +180,18 @@ final class CLIDrillTests {
         DumpComparison.expectEqual(before, try ctx.cluster.normalisedDump(db), "production before and after the drills")
     }
 
-    @Test func aDrillStoppedBySIGTERMDropsItsScratchDatabaseAndSaysSo() throws {
+    /// A database whose drill takes long enough to be caught mid-way (600,000 rows), and a backup of it.
+    private func bulkBackup() throws -> (db: String, name: String) {
         let db = try database()
         try ctx.cluster.psql("""
             CREATE TABLE bulk (id int, a text);
             INSERT INTO bulk SELECT g, md5(g::text) FROM generate_series(1, 600000) g;
             """, database: db)
-        let name = try ctx.create(db)
-        let run = try ctx.startPgbackup(["drill", name], database: db, env: env)
+        return (db, try ctx.create(db))
+    }
+
+    /// The scratch database the running drill created, once it exists.
+    private func waitForScratchDatabase(of run: RunningProcess) throws -> [String] {
         let deadline = Date().addingTimeInterval(60)
         var seen: [String] = []
         while Date() < deadline, run.isRunning, seen.isEmpty {
@@ -206,6 +199,13 @@ final class CLIDrillTests {
             usleep(5_000)
         }
         try #require(!seen.isEmpty, "the drill never created its scratch database: \(run.wait(timeout: .seconds(60)))")
+        return seen
+    }
+
+    @Test func aDrillStoppedBySIGTERMDropsItsScratchDatabaseAndSaysSo() throws {
+        let (db, name) = try bulkBackup()
+        let run = try ctx.startPgbackup(["drill", name], database: db, env: env)
+        _ = try waitForScratchDatabase(of: run)
         run.signal(SIGTERM)
         let result = run.wait(timeout: .seconds(60))
         #expect(result.status == 128 + SIGTERM, "\(result)")
