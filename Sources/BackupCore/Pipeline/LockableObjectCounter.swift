@@ -20,6 +20,9 @@ final class LockableObjectCounter: ByteStage {
     private var expectingTable = false
     /// pg_dump announced TABLE DATA: the next COPY opens rows (a COPY line in a function body does not).
     private var expectingData = false
+    /// Within a FUNCTION or PROCEDURE entry, the dollar-quote tag of the body that is open (its text is not read).
+    private var inRoutine = false
+    private var openQuote: Substring?
     private var inColumns = false
     private var tableNeedsToast = false
 
@@ -43,11 +46,13 @@ final class LockableObjectCounter: ByteStage {
             column(text)
             return
         }
+        if inRoutine, Self.trackDollarQuotes(String(decoding: text, as: UTF8.self), open: &openQuote) { return }
         if text.starts(with: Self.namePrefix) {
             guard previousWasDashes, let type = Self.entryType(text) else { return }
             count += DumpObjectWeights.weight(of: type)
             expectingTable = type == "TABLE"
             expectingData = type == "TABLE DATA"
+            inRoutine = type == "FUNCTION" || type == "PROCEDURE"
         } else if expectingData, text.starts(with: Self.copyPrefix) {
             expectingData = false
             inCopy = true
@@ -75,6 +80,31 @@ final class LockableObjectCounter: ByteStage {
         if !tableNeedsToast, !DumpObjectWeights.isFixedWidthColumn(String(decoding: text, as: UTF8.self)) {
             tableNeedsToast = true
         }
+    }
+
+    /// Follows the dollar quotes (`$$`, `$_$`, `$body$`) on one line of a routine; true when the line starts or
+    /// ends inside one, so nothing on it is pg_dump's own.
+    static func trackDollarQuotes(_ line: String, open: inout Substring?) -> Bool {
+        var touched = open != nil
+        var rest = Substring(line)
+        while let start = rest.firstIndex(of: "$") {
+            let after = rest.index(after: start)
+            guard let end = rest[after...].firstIndex(where: { !($0.isLetter || $0.isNumber || $0 == "_") }),
+                  rest[end] == "$"
+            else {
+                rest = rest[after...]
+                continue
+            }
+            let tag = rest[start...end]
+            if open == nil {
+                open = tag
+                touched = true
+            } else if open == tag {
+                open = nil
+            }
+            rest = rest[rest.index(after: end)...]
+        }
+        return touched
     }
 
     /// The `Type:` of a `-- Name: …; Type: TYPE; Schema: …` comment.
