@@ -222,6 +222,7 @@ extension BackupError {
         if case let .operationInProgress(holder?) = self { fields.append(("running", holder.json)) }
         if case let .restoreBlocked(_, blockers, _) = self { fields.append(("blocking_sessions", .array(blockers.map(\.json)))) }
         if case let .drillFailed(result) = self { fields.append(("drill", result.json)) }
+        if case let .lockCapacityExceeded(shortage) = self { fields.append(("lock_capacity", shortage.json)) }
         return .object(fields)
     }
 }

@@ -41,6 +41,18 @@ public struct LockShortage: Sendable, Equatable {
     public var needed: Int64 { capacity.needed(dumpObjects: dumpObjects) }
     public var requiredSetting: Int64 { capacity.requiredSetting(dumpObjects: dumpObjects) }
 
+    /// The numbers as the API and `--json` show them (`lock_capacity` beside the error).
+    var json: JSON {
+        .object([
+            ("needed", .int(needed)), ("dump_objects", .int(dumpObjects)), ("target_objects", .int(capacity.targetObjects)),
+            ("held_by_others", .int(capacity.heldByOthers)), ("capacity", .int(capacity.total)),
+            ("max_locks_per_transaction", .int(capacity.maxLocksPerTransaction)),
+            ("max_connections", .int(capacity.maxConnections)),
+            ("max_prepared_transactions", .int(capacity.maxPreparedTransactions)),
+            ("required_max_locks_per_transaction", .int(requiredSetting)),
+        ])
+    }
+
     var message: String {
         "restoring '\(backup)' into '\(target)' in one transaction needs about \(needed) lock-table entries "
             + "(\(dumpObjects) for the dump's objects, \(capacity.targetObjects) for the target's own objects its DROPs "
