@@ -47,7 +47,7 @@ final class LockableObjectCounter: ByteStage {
             return
         }
         if inRoutine, Self.trackDollarQuotes(String(decoding: text, as: UTF8.self), open: &openQuote) { return }
-        if text.starts(with: Self.namePrefix) {
+        if text.starts(with: Self.namePrefix) || text.starts(with: Self.dataPrefix) {
             guard previousWasDashes, let type = Self.entryType(text) else { return }
             count += DumpObjectWeights.weight(of: type)
             expectingTable = type == "TABLE"
@@ -119,6 +119,7 @@ final class LockableObjectCounter: ByteStage {
     private static let dashes = Array("--".utf8)
     private static let endOfCopy = Array("\\.".utf8)
     private static let namePrefix = Array("-- Name: ".utf8)
+    private static let dataPrefix = Array("-- Data for Name: ".utf8)
     private static let copyPrefix = Array("COPY ".utf8)
     private static let createPrefix = Array("CREATE ".utf8)
     private static let largeObjectPrefix = Array("SELECT pg_catalog.lo_create(".utf8)

@@ -172,6 +172,17 @@ struct LockableObjectCounterTests {
         \\.
 
         --
+        -- Data for Name: notes; Type: TABLE DATA; Schema: public; Owner: postgres
+        --
+
+        COPY public.notes (line) FROM stdin;
+        --
+        -- Name: x; Type: INDEX; Schema: public; Owner: postgres
+        SELECT pg_catalog.lo_create('1');
+        CREATE TABLE public.y (
+        \\.
+
+        --
         -- Name: t1_id_seq; Type: SEQUENCE SET; Schema: public; Owner: postgres
         --
 
