@@ -51,9 +51,27 @@ final class CLILockCapacityTests {
         #expect(held >= 3 * ManyTables.defaultCount * 9 / 10, "held \(held): the count is wildly high")
     }
 
+    @Test func anEncryptedBackupWithoutTheCountIsCountedWithTheRestoresIdentity() throws {
+        let keys = try AgeKeyPair(in: ctx.scratch.appending("keys"))
+        let database = try ctx.emptyDatabase("sealed")
+        try ManyTables.load(into: database, on: ctx.cluster)
+        let backup = try ctx.create(database, description: "4000 tables, encrypted", env: keys.encrypting)
+        #expect(backup.hasSuffix(".age"))
+        var sidecar = try ctx.sidecar(backup)
+        #expect(JSON.int(sidecar["lockable_objects"]) == 3 * ManyTables.defaultCount)
+        sidecar.removeValue(forKey: "lockable_objects")
+        try JSON.write(sidecar, to: ctx.sidecarURL(backup))
+        let dumpBefore = try ctx.cluster.normalisedDump(database)
+
+        let identity = ["BACKUP_AGE_IDENTITY_FILE": keys.identityFile]
+        _ = try refusal(backup, database: database, what: "encrypted, counted by the pre-pass", env: identity)
+        DumpComparison.expectEqual(dumpBefore, try ctx.cluster.normalisedDump(database), "the target after the refusal")
+        #expect(ctx.dumpFiles() == [backup], "no safety backup was made")
+    }
+
     /// Runs a restore that must be refused for the lock wall, and returns the setting it computed.
-    private func refusal(_ backup: String, database: String, what: String) throws -> Int {
-        let result = try ctx.pgbackup(["restore", backup, "--yes", "--json"], database: database)
+    private func refusal(_ backup: String, database: String, what: String, env: [String: String] = [:]) throws -> Int {
+        let result = try ctx.pgbackup(["restore", backup, "--yes", "--json"], database: database, env: env)
         #expect(result.status == 1, "\(what): \(result)")
         let answer = try result.jsonObject()
         #expect(answer["error"] as? String == "lock_capacity_exceeded", "\(what): \(result)")
@@ -67,7 +85,7 @@ final class CLILockCapacityTests {
         let numbers = try #require(answer["lock_capacity"] as? [String: Any], "\(what): \(result)")
         #expect(JSON.int(numbers["required_max_locks_per_transaction"]) == setting)
         #expect(JSON.int(numbers["dump_objects"]) == 3 * ManyTables.defaultCount, "\(what): \(numbers)")
-        let plain = try ctx.pgbackup(["restore", backup, "--yes"], database: database)
+        let plain = try ctx.pgbackup(["restore", backup, "--yes"], database: database, env: env)
         #expect(plain.status == 1 && plain.err.contains("max_locks_per_transaction = \(setting)"), "\(what): \(plain)")
         return setting
     }
