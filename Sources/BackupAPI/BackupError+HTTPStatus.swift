@@ -9,7 +9,9 @@ extension BackupError {
         case .invalidInput, .targetNotNamed: 400
         case .notFound, .jobNotFound: 404
         case .operationInProgress, .restoreBlocked: 409
-        case .verificationFailed, .dumpTooNew, .drillFailed, .identityRequired, .wrongIdentity: 422
+        // A backup the target server cannot take as it is configured (too new a dump, too small a lock table).
+        case .verificationFailed, .dumpTooNew, .drillFailed, .identityRequired, .wrongIdentity,
+             .lockCapacityExceeded: 422
         case .databaseUnreachable: 503
         case .remoteFailed: 502
         case .insufficientSpace, .insufficientSpaceForSafetyBackup: 507

@@ -52,6 +52,8 @@ public enum BackupError: Error, Equatable, Sendable {
     case wrongIdentity(backup: String, identityFile: String)
     /// rclone could not copy to, list, read or delete from the off-site remote (its message redacted).
     case remoteFailed(String)
+    /// A single-transaction restore would not fit in the server's lock table; refused before anything is touched.
+    case lockCapacityExceeded(LockShortage)
 
     /// Stable machine-readable code used in API error bodies and JSON output.
     public var code: String {
@@ -79,6 +81,7 @@ public enum BackupError: Error, Equatable, Sendable {
         case .identityRequired: "identity_required"
         case .wrongIdentity: "wrong_identity"
         case .remoteFailed: "remote_failed"
+        case .lockCapacityExceeded: "lock_capacity_exceeded"
         }
     }
 }
@@ -149,6 +152,8 @@ extension BackupError: CustomStringConvertible {
             "the identity in \(file) is not one of the keys backup '\(backup)' was encrypted to"
         case let .remoteFailed(message):
             "off-site copy failed: \(message)"
+        case let .lockCapacityExceeded(shortage):
+            shortage.message
         }
     }
 
@@ -188,6 +193,8 @@ extension BackupError: CustomStringConvertible {
                 + "public key); the database was not touched."
         case .remoteFailed:
             "Check BACKUP_REMOTE, the credentials in BACKUP_RCLONE_CONFIG and that the remote is reachable; pending uploads are retried by the next create or 'pgbackup push'."
+        case let .lockCapacityExceeded(shortage):
+            shortage.hint
         default:
             nil
         }
@@ -215,6 +222,7 @@ extension BackupError {
         if case let .operationInProgress(holder?) = self { fields.append(("running", holder.json)) }
         if case let .restoreBlocked(_, blockers, _) = self { fields.append(("blocking_sessions", .array(blockers.map(\.json)))) }
         if case let .drillFailed(result) = self { fields.append(("drill", result.json)) }
+        if case let .lockCapacityExceeded(shortage) = self { fields.append(("lock_capacity", shortage.json)) }
         return .object(fields)
     }
 }

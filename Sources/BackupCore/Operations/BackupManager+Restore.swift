@@ -26,6 +26,7 @@ extension BackupManager {
             try checkBeforeRestoring(metadata, identity: identity)
             let server = try tools.serverVersion(database: target)
             try checkDumpVersion(metadata, header: header, target: target, server: server)
+            try checkLockCapacity(metadata, identity: identity, target: target, server: server)
             var safety: BackupMetadata?
             if safetyBackup {
                 do {

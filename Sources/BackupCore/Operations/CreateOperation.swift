@@ -2,7 +2,7 @@ import Foundation
 
 /// Makes one backup. pg_dump's plain SQL streams through a pipeline of stages into a new dump in the store:
 ///
-///     pg_dump stdout → dump trailer → row counter → progress → codec encoder → [age] → SHA-256 → byte count → new dump (.partial/)
+///     pg_dump stdout → dump trailer → row counter → lock counter → progress → codec encoder → [age] → SHA-256 → byte count → new dump (.partial/)
 ///
 /// With recipients configured, age encrypts the compressed stream before anything is hashed or written, so the
 /// sha256 is of the stored ciphertext and no plaintext byte reaches `.partial/`.
@@ -43,6 +43,7 @@ struct CreateOperation {
                 kind: kind, pgDumpVersion: versions.pgDump, serverVersion: versions.server, formatVersion: 1,
                 compression: codec, tables: pipeline.rows.counts)
             metadata.encrypted = recipients != nil
+            metadata.lockableObjects = pipeline.locks.count
             metadata.recipients = recipients?.keys ?? []
             return metadata
         }
@@ -52,6 +53,7 @@ struct CreateOperation {
     struct Pipeline {
         let trailer: DumpTrailerStage
         let rows: TableRowCounter
+        let locks: LockableObjectCounter
         let progress: ProgressStage
         let sha256: SHA256Stage
         let size: ByteCountStage
@@ -72,7 +74,8 @@ struct CreateOperation {
             // API, the database's own clients and anything else the operator runs meanwhile.
             let encoder = try codec.encoder(level: level, niceIncrement: 10, next: stored)
             progress = ProgressStage(phase: "dump", handler: handler, next: encoder)
-            rows = TableRowCounter(next: progress)
+            locks = LockableObjectCounter(next: progress)
+            rows = TableRowCounter(next: locks)
             trailer = DumpTrailerStage(next: rows)
         }
     }

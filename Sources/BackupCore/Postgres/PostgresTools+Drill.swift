@@ -68,7 +68,7 @@ extension PostgresTools {
         _ = try query(sql, database: database)
     }
 
-    private func queryJSON(_ sql: String, database: String) throws -> JSON {
+    func queryJSON(_ sql: String, database: String) throws -> JSON {
         let text = try query(sql, database: database)
         do { return try JSON.parse(text.trimmingCharacters(in: .whitespacesAndNewlines)) } catch {
             throw BackupError.databaseUnreachable("unexpected answer from the server: \(error)")

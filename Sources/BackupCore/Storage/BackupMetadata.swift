@@ -21,6 +21,9 @@ public struct BackupMetadata: Sendable, Equatable {
     /// `tables`: the data rows of each table at backup time, by name as pg_dump quotes it, and the large objects
     /// (`TableRowCounter.largeObjectsKey`); nil for backups made before pgbackup counted them (or by the old tool).
     public var tables: [String: Int64]?
+    /// `lockable_objects`: about how many lock-table entries restoring the dump in one transaction takes
+    /// (`LockableObjectCounter`); nil for backups made before pgbackup counted them (or by the old tool).
+    public var lockableObjects: Int64?
     /// `last_drill`: the newest restore drill of this backup; nil when it was never drilled.
     public var lastDrill: DrillRecord?
     /// `encrypted`: the file is encrypted with age (`"encryption": "age"`); absent or false for plain backups.
@@ -77,6 +80,7 @@ public struct BackupMetadata: Sendable, Equatable {
         fields.append(("format_version", formatVersion.map { .int(Int64($0)) } ?? .null))
         fields.append(("compression", .string(compression.rawValue)))
         fields += encryptionFields
+        if let lockableObjects { fields.append(("lockable_objects", .int(lockableObjects))) }
         return .object(fields + drillFields)
     }
 
@@ -144,6 +148,7 @@ public struct BackupMetadata: Sendable, Equatable {
             formatVersion: try optionalInt("format_version").map { Int($0) })
         metadata.compression = try parseCompression(root["compression"], filename: metadata.filename)
         try metadata.parseDrillFields(root)
+        metadata.lockableObjects = try optionalInt("lockable_objects")
         (metadata.encrypted, metadata.recipients) = try parseEncryption(root, filename: metadata.filename)
         return metadata
     }

@@ -17,8 +17,11 @@ package final class PostgresCluster: @unchecked Sendable {
     private let runAsPostgres = geteuid() == 0
     private let psqlPath: String
     private let pgDumpPath: String
+    /// More `-c name=value` server settings, e.g. a larger `max_locks_per_transaction`.
+    private let settings: [String: String]
 
-    private init() throws {
+    private init(settings: [String: String]) throws {
+        self.settings = settings
         root = try TemporaryDirectory(prefix: "cluster")
         dataDir = root.appending("data")
         socketDir = root.appending("sock")
@@ -31,8 +34,8 @@ package final class PostgresCluster: @unchecked Sendable {
     }
 
     /// initdb + start; about a second or two.
-    package static func start() throws -> PostgresCluster {
-        let cluster = try PostgresCluster()
+    package static func start(settings: [String: String] = [:]) throws -> PostgresCluster {
+        let cluster = try PostgresCluster(settings: settings)
         do {
             try cluster.initialise()
             try cluster.start()
@@ -64,6 +67,7 @@ package final class PostgresCluster: @unchecked Sendable {
 
     private var serverOptions: String {
         "-k \(socketDir.path) -p \(port) -c listen_addresses='' -c fsync=off -c password_encryption=scram-sha-256"
+            + settings.sorted { $0.key < $1.key }.map { " -c \($0.key)=\($0.value)" }.joined()
     }
 
     package func start() throws {
