@@ -82,7 +82,7 @@ extension BackupManager {
             let header = DumpHeader.read(metadata.filename, from: store, codec: metadata.compression,
                                          decrypting: identity.map { ($0, age) })
             try checkDumpVersion(metadata, header: header, target: scratch, server: server)
-            try RestoreOperation(storage: store, tools: tools, identity: identity, age: age)
+            try LoadOperation(storage: store, tools: tools, identity: identity, age: age)
                 .run(metadata, into: scratch, serverVersion: server.number, progress: progress)
             return (try tools.rowCounts(database: scratch), nil)
         } catch let error as BackupError where !error.isInterruption && Interruption.shared.signal == nil {

@@ -5,9 +5,12 @@ final class RestoreFilterStage: ByteStage {
     private var filter = RestoreFilter()
 
     /// - Parameter lockTimeoutLine: the line that replaces the dump's own `SET lock_timeout = 0;`.
-    init(lockTimeoutLine: [UInt8], next: ByteStage) {
+    /// - Parameter keepingTransactions: leaves pg_dump's large-object BEGIN/COMMIT alone (a load without an
+    ///   outer transaction).
+    init(lockTimeoutLine: [UInt8], keepingTransactions: Bool = false, next: ByteStage) {
         self.next = next
         filter.lockTimeoutLine = lockTimeoutLine
+        filter.neutralisesLargeObjectTransactions = !keepingTransactions
     }
 
     func write(_ chunk: UnsafeRawBufferPointer) throws {

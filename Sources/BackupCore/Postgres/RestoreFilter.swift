@@ -23,6 +23,9 @@ struct RestoreFilter {
     /// Replaces the dump's own `SET lock_timeout = 0;` (in its preamble, before the first object) so the restore
     /// keeps waiting at most BACKUP_LOCK_WAIT_TIMEOUT for each lock; nil leaves it alone.
     var lockTimeoutLine: [UInt8]?
+    /// False for a load into a fresh database in ordinary transactions (`LoadOperation`): there is no outer
+    /// transaction for pg_dump's large-object BEGIN/COMMIT to commit half-way, so they stay as they are.
+    var neutralisesLargeObjectTransactions = true
     private var inPreamble = true
 
     mutating func process(_ input: UnsafeRawBufferPointer, emit: (UnsafeRawBufferPointer) throws -> Void) throws {
@@ -108,7 +111,7 @@ struct RestoreFilter {
             } else {
                 section = .other
             }
-        } else if section == .largeObjects, line == Self.begin || line == Self.commit {
+        } else if neutralisesLargeObjectTransactions, section == .largeObjects, line == Self.begin || line == Self.commit {
             replacement = Array("-- \(String(decoding: line, as: UTF8.self)) (pgbackup: one transaction for the whole restore)".utf8)
             neutralised += 1
         } else if inPreamble, let lockTimeoutLine, line == Self.noLockTimeout {

@@ -341,4 +341,17 @@ struct RestoreFilterTests {
         // Both of pg_dump's own BEGIN;/COMMIT; must be neutralised, or the restore commits half-way.
         #expect(neutralised == 2)
     }
+
+    @Test("A load without an outer transaction leaves the large-object BEGIN;/COMMIT; as they are")
+    func keepsTransactionsForALoad() throws {
+        var filter = RestoreFilter()
+        filter.neutralisesLargeObjectTransactions = false
+        var output = [UInt8]()
+        try Array(Self.dumpWithLargeObjects.utf8).withUnsafeBytes { raw in
+            try filter.process(raw) { output.append(contentsOf: $0) }
+        }
+        try filter.finish { output.append(contentsOf: $0) }
+        #expect(String(decoding: output, as: UTF8.self) == Self.dumpWithLargeObjects)
+        #expect(filter.neutralised == 0)
+    }
 }
