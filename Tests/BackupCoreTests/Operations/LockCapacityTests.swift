@@ -56,6 +56,6 @@ struct LockCapacityTests {
         #expect(error.description.contains("nothing was touched"))
         #expect(error.hint?.contains("max_locks_per_transaction = 192") == true)
         #expect(error.hint?.contains("restart") == true)
-        #expect(error.hint?.contains("--swap") == true)
+        #expect(error.hint?.contains("Past the lock wall") == true)
     }
 }

@@ -2,8 +2,9 @@ import Foundation
 import TestSupport
 import Testing
 
-/// A restore that cannot fit in the server's lock table is refused up front (issue 15 part 1): 4,000 serial-key
-/// tables on the harness's default settings (max_locks_per_transaction=64, max_connections=100).
+/// A restore that cannot fit in the server's lock table is refused up front (issue 15 part 1), and a drill of the same
+/// backup passes (part 3): 4,000 serial-key tables on the harness's default settings (max_locks_per_transaction=64,
+/// max_connections=100).
 @Suite("CLI: lock capacity of a single-transaction restore", .serialized, .postgresCluster)
 final class CLILockCapacityTests {
     let ctx: CLITestContext
@@ -29,6 +30,17 @@ final class CLILockCapacityTests {
 
         DumpComparison.expectEqual(dumpBefore, try ctx.cluster.normalisedDump(database), "the target after the refusals")
         #expect(ctx.dumpFiles() == [backup], "no safety backup was made")
+
+        // A drill of the same backup loads in ordinary transactions, past the wall, and compares every table.
+        let drill = try ctx.pgbackup(["drill", backup, "--json"], database: database,
+                                     env: ["BACKUP_DRILL_DATABASE": CLITestContext.uniqueName("walldrill")],
+                                     timeout: .seconds(600))
+        #expect(drill.status == 0, "\(drill)")
+        let drilled = try drill.jsonObject()
+        #expect(drilled["passed"] as? Bool == true && drilled["compared"] as? Bool == true, "\(drill)")
+        #expect((drilled["tables"] as? [String: Any])?.count == ManyTables.defaultCount, "every table counted")
+        #expect((drilled["mismatches"] as? [Any])?.isEmpty == true, "\(drill)")
+        DumpComparison.expectEqual(dumpBefore, try ctx.cluster.normalisedDump(database), "the database after the drill")
 
         // The computed setting is enough: the same restore (over a copy of the database) on a server started with it.
         let raised = try PostgresCluster.start(settings: ["max_locks_per_transaction": String(refused)])
@@ -76,7 +88,7 @@ final class CLILockCapacityTests {
         let answer = try result.jsonObject()
         #expect(answer["error"] as? String == "lock_capacity_exceeded", "\(what): \(result)")
         let text = answer["detail"] as? String ?? ""
-        for part in ["max_locks_per_transaction=64", "max_connections=100", "restart", "--swap", "nothing was touched"] {
+        for part in ["max_locks_per_transaction=64", "max_connections=100", "restart", "Past the lock wall", "nothing was touched"] {
             #expect(text.contains(part), "\(what): '\(part)' missing in \(text)")
         }
         let setting = try #require(text.firstMatch(of: /max_locks_per_transaction = ([0-9]+)/).flatMap { Int($0.1) },
