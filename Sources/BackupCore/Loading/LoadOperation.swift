@@ -17,43 +17,23 @@ struct LoadOperation {
     var age = AgeTool(environment: [:])
 
     func run(_ metadata: BackupMetadata, into database: String, serverVersion: Int, progress: ProgressHandler?) throws {
-        let lockTimeout = "SET lock_timeout = '\(tools.lockWaitTimeoutSeconds)s';"
-        var preamble = "\(lockTimeout)\n"
-        if serverVersion >= 140_000 { preamble += "SET client_connection_check_interval = '2s';\n" }
-        let child = try BackupError.mapping { try ChildProcess(tools.restoreCommand(database: database), stdin: .pipe, stdout: .pipe) }
-        guard let stdin = child.stdin, let output = child.takeStdout() else {
-            child.signal(SIGTERM)
-            child.closeStdin()
-            child.wait()
-            throw BackupError.restoreFailed("no pipe to psql")
-        }
-        let readiness = PsqlReadiness(fd: output)
-        ChildProcess.enlargePipe(stdin)
-        var finished = false
-        defer {
-            if !finished {
-                child.signal(SIGTERM)
-                child.closeStdin()
-                child.wait()
-            }
-        }
-        let psql = PsqlInput(fd: stdin)
-        psql.send(Array(preamble.utf8))
+        let (lockTimeout, preamble) = PsqlSession.settings(tools, serverVersion: serverVersion)
+        let session = try PsqlSession.start(tools.restoreCommand(database: database), preamble: preamble)
+        defer { session.stop() }
+        let psql = session.input
         do {
             let filter = RestoreFilterStage(lockTimeoutLine: Array(lockTimeout.utf8), keepingTransactions: true, next: psql)
             _ = try BackupReader(storage: storage, identity: identity, age: age)
                 .read(metadata, progress: progress, into: filter, storedBytesChecked: metadata.sha256 != nil)
-            psql.send(readiness.command)
+            psql.send(session.readiness.command)
             try psql.flush()
-            if !readiness.wait() { psql.psqlGone = true }
+            if !session.readiness.wait() { psql.psqlGone = true }
         } catch where psql.psqlGone {
             // psql stopped first (its error is the cause, not the broken pipe).
         }
-        child.closeStdin()
-        let status = child.wait()
-        finished = true
+        let status = session.finish()
         if psql.psqlGone || status != 0 {
-            let message = tools.redact(child.stderrText().trimmingCharacters(in: .whitespacesAndNewlines))
+            let message = tools.redact(session.child.stderrText().trimmingCharacters(in: .whitespacesAndNewlines))
             throw BackupError.restoreFailed(message.isEmpty ? "psql \(ChildProcess.describe(status))" : message)
         }
         // A signal that came while psql was finishing anyway still stops the caller before it uses the database.

@@ -16,46 +16,25 @@ struct RestoreOperation {
     var age = AgeTool(environment: [:])
 
     func run(_ metadata: BackupMetadata, into database: String, serverVersion: Int, progress: ProgressHandler?) throws {
-        let lockTimeout = "SET lock_timeout = '\(tools.lockWaitTimeoutSeconds)s';"
-        var preamble = "BEGIN;\n\(lockTimeout)\n"
-        if serverVersion >= 140_000 { preamble += "SET client_connection_check_interval = '2s';\n" }
-        let command = tools.restoreCommand(database: database)
-        let child = try BackupError.mapping { try ChildProcess(command, stdin: .pipe, stdout: .pipe) }
+        let (lockTimeout, settings) = PsqlSession.settings(tools, serverVersion: serverVersion)
+        let preamble = "BEGIN;\n" + settings
         let watch = BlockerWatch(tools: tools, database: database)
         defer { _ = watch.stop() }
-        guard let stdin = child.stdin, let output = child.takeStdout() else {
-            throw BackupError.restoreFailed("no pipe to psql")
-        }
-        let readiness = PsqlReadiness(fd: output)
-        ChildProcess.enlargePipe(stdin)
-        var finished = false
-        defer {
-            if !finished {
-                // Closing psql's input without COMMIT ends its session; the server rolls the transaction back.
-                child.signal(SIGTERM)
-                child.closeStdin()
-                child.wait()
-            }
-        }
-        let psql = PsqlInput(fd: stdin)
-        psql.send(Array(preamble.utf8))
+        // Closing psql's input without COMMIT (`stop()`) ends its session; the server rolls the transaction back.
+        let session = try PsqlSession.start(tools.restoreCommand(database: database), preamble: preamble)
+        defer { session.stop() }
+        let psql = session.input
         do {
-            try send(metadata, lockTimeoutLine: Array(lockTimeout.utf8), progress: progress, to: psql, readiness: readiness)
+            try send(metadata, lockTimeoutLine: Array(lockTimeout.utf8), progress: progress, to: psql,
+                     readiness: session.readiness)
         } catch {
             Interruption.shared.leaveCommit()
-            if psql.psqlGone {
-                child.closeStdin()
-                let status = child.wait()
-                finished = true
-                throw failure(child, status: status, watch: watch)
-            }
+            if psql.psqlGone { throw failure(session.child, status: session.finish(), watch: watch) }
             throw error
         }
-        child.closeStdin()
-        let status = child.wait()
+        let status = session.finish()
         Interruption.shared.leaveCommit()
-        finished = true
-        guard status == 0 else { throw failure(child, status: status, watch: watch) }
+        guard status == 0 else { throw failure(session.child, status: status, watch: watch) }
     }
 
     /// The dump through its pipeline into psql, checked on the way:
