@@ -7,8 +7,11 @@ import Foundation
 struct RemoteCheck {
     let remote: RcloneRemote
 
-    func dump(_ metadata: BackupMetadata, localPath: String) throws {
-        let object = try present(metadata.filename)
+    /// Checks the dump as `listing` (the remote directory, listed with hashes after its copy) shows it.
+    func dump(_ metadata: BackupMetadata, localPath: String, in listing: [RemoteObject]) throws {
+        guard let object = listing.first(where: { $0.name == metadata.filename }) else {
+            throw BackupError.remoteFailed("\(metadata.filename) is not on the remote after its upload")
+        }
         let localSize = FileSystem.regularFileSize(localPath) ?? metadata.sizeBytes
         guard object.size == localSize else {
             throw BackupError.remoteFailed("\(metadata.filename) on the remote has \(object.size) bytes, the local file \(localSize)")
