@@ -23,11 +23,12 @@ extension BackupManager {
         return result
     }
 
-    /// Lists the remote and records its complete backups (a dump with a sidecar that parses, names it and
-    /// records the dump's size). A sidecar already known with the same dump size is not read again.
+    /// Lists the remote (unless given a `listing` just taken) and records its complete backups (a dump with a
+    /// sidecar that parses, names it and records the dump's size). A sidecar already known with the same dump size
+    /// is not read again.
     @discardableResult
-    func refreshIndexLocked(_ remote: RcloneRemote) throws -> RemoteState {
-        let objects = try remote.objects()
+    func refreshIndexLocked(_ remote: RcloneRemote, listing: [RemoteObject]? = nil) throws -> RemoteState {
+        let objects = try listing ?? remote.objects()
         let sizes = Dictionary(objects.map { ($0.name, $0.size) }, uniquingKeysWith: { first, _ in first })
         var known = Dictionary(RemoteState.load(store).remoteBackups.map { ($0.filename, $0) },
                                uniquingKeysWith: { first, _ in first })

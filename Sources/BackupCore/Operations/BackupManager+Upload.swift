@@ -55,6 +55,8 @@ extension BackupManager {
     /// for the rest too); after any success, applies remote retention. Never throws: the result carries the error.
     func pushLocked(_ remote: RcloneRemote, progress: ProgressHandler?) -> RemoteResult {
         var result = RemoteResult()
+        // The remote directory as the last upload listed it (its own sidecar added), while no upload failed after it.
+        var listing: [RemoteObject]?
         for pending in RemoteState.load(store).pending {
             guard case let .success(metadata) = store.readMetadata(pending.filename) else {
                 logger.warning("pending upload dropped: the local backup is gone", metadata: ["filename": "\(pending.filename)"])
@@ -62,9 +64,10 @@ extension BackupManager {
                 continue
             }
             do {
-                try upload(metadata, to: remote, progress: progress)
+                listing = try upload(metadata, to: remote, progress: progress)
                 result.uploaded.append(metadata.filename)
             } catch {
+                listing = nil
                 let message = "\(error)"
                 try? RemoteState.update(store) { $0.lastError = .init(at: clock.now(), message: message) }
                 recordFailure(operation: "upload", error: error)
@@ -74,7 +77,7 @@ extension BackupManager {
         }
         if !result.uploaded.isEmpty {
             recordSuccess(operation: "upload")
-            do { result.remoteDeleted = try remoteCleanupLocked(remote) } catch {
+            do { result.remoteDeleted = try remoteCleanupLocked(remote, listing: listing) } catch {
                 logger.error("remote retention failed", metadata: ["error": "\(error)"])
                 if result.error == nil { result.error = error as? BackupError ?? .remoteFailed("\(error)") }
             }
@@ -86,22 +89,27 @@ extension BackupManager {
         return result
     }
 
-    /// One backup: the dump, checked, then the sidecar, checked; only then is it "on the remote".
-    func upload(_ metadata: BackupMetadata, to remote: RcloneRemote, progress: ProgressHandler?) throws {
+    /// One backup: the dump, checked on a listing of the remote directory taken after its copy, then the sidecar;
+    /// only then is it "on the remote". Returns that listing with the sidecar added: remote retention's fresh
+    /// listing (three rclone processes an upload; see README, Benchmarks).
+    func upload(_ metadata: BackupMetadata, to remote: RcloneRemote, progress: ProgressHandler?) throws -> [RemoteObject] {
         let name = metadata.filename
         let started = Date()
         logger.info("uploading backup", metadata: ["filename": "\(name)", "remote": "\(remote.settings.spec)"])
-        let check = RemoteCheck(remote: remote)
-        try checked(remote.upload(localPath: store.dumpPath(name), object: name, progress: progress)) {
-            try check.dump(metadata, localPath: store.dumpPath(name))
+        let check = RemoteCheck(remote: remote, localDumpMD5: BackgroundMD5(path: store.dumpPath(name)))
+        var listing: [RemoteObject] = []
+        try checked(remote.upload(localPath: store.dumpPath(name), object: name, as: .dump, progress: progress)) {
+            listing = try remote.objects(hashes: true)
+            try check.dump(metadata, localPath: store.dumpPath(name), in: listing)
         }
-        // The sidecar is small: rclone checks its size and MD5 after the copy itself, and the listing remote
-        // retention makes next sees it there. Only when rclone reports a failure is it looked up (one process less
-        // per backup; see README, Benchmarks).
+        // The sidecar is small: rclone checks its size and MD5 after the copy itself. Only when rclone reports a
+        // failure is it looked up.
         let sidecar = BackupStore.sidecarName(name)
-        if let error = try remote.upload(localPath: store.sidecarPath(name), object: sidecar, progress: nil) {
+        if let error = try remote.upload(localPath: store.sidecarPath(name), object: sidecar, as: .sidecar, progress: nil) {
             try checked(error) { try check.sidecar(sidecar, localPath: store.sidecarPath(name)) }
         }
+        listing.removeAll { $0.name == sidecar }
+        listing.append(RemoteObject(name: sidecar, size: FileSystem.regularFileSize(store.sidecarPath(name)) ?? 0))
         try RemoteState.update(store) { state in
             state.pending.removeAll { $0.filename == name }
             state.lastError = nil
@@ -112,6 +120,7 @@ extension BackupManager {
         }
         logger.info("backup uploaded", metadata: [
             "filename": "\(name)", "seconds": "\(String(format: "%.1f", Date().timeIntervalSince(started)))"])
+        return listing
     }
 
     /// What is on the remote decides, not rclone's exit status: a check that passes after a reported failure is a
@@ -127,19 +136,25 @@ extension BackupManager {
     }
 
     /// Remote retention: the local rule (`Retention.plan`) with the remote's settings over the remote's complete
-    /// backups, sidecar deleted before dump; runs only after a successful upload, on a freshly refreshed index.
-    func remoteCleanupLocked(_ remote: RcloneRemote) throws -> [String] {
-        let state = try refreshIndexLocked(remote)
+    /// backups; runs only after a successful upload, on a fresh listing (`listing`, the last upload's, or listed
+    /// now). Deletes in two rclone calls, every sidecar before any dump; the index then drops what was deleted
+    /// (after a failed deletion it is listed afresh, so it shows what is really there).
+    func remoteCleanupLocked(_ remote: RcloneRemote, listing: [RemoteObject]? = nil) throws -> [String] {
+        let state = try refreshIndexLocked(remote, listing: listing)
         let plan = Retention.plan(
             state.remoteBackups.map { .init(filename: $0.filename, createdAt: $0.createdAt, database: $0.retentionDatabase) },
             retentionDays: remote.settings.retentionDays, maxCount: remote.settings.maxCount, now: clock.now())
         guard !plan.delete.isEmpty else { return [] }
-        for name in plan.delete {
-            try remote.delete(BackupStore.sidecarName(name))
-            try remote.delete(name)
+        do {
+            try remote.delete(plan.delete.map(BackupStore.sidecarName), scratchDirectory: store.partialDirectory)
+            try remote.delete(plan.delete, scratchDirectory: store.partialDirectory)
+        } catch {
+            _ = try? refreshIndexLocked(remote)
+            throw error
         }
         logger.info("remote retention applied", metadata: ["deleted": "\(plan.delete.joined(separator: ","))"])
-        _ = try refreshIndexLocked(remote)
+        let deleted = Set(plan.delete)
+        try RemoteState.update(store) { $0.remoteBackups.removeAll { deleted.contains($0.filename) } }
         return plan.delete
     }
 }

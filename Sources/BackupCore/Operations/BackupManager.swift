@@ -122,7 +122,11 @@ public struct BackupManager: Sendable {
         do {
             try RunState.update(store) { state in
                 let now = clock.now()
-                state.lastFailure = RunState.Failure(at: now, operation: operation, message: "\(error)")
+                // An upload's or a sync's failure is the remote's (`RemoteState.lastError`, the pending-upload rule):
+                // it must not hide, as `lastFailure`, a create or restore failure that still stands.
+                if !Self.remoteOperations.contains(operation) {
+                    state.lastFailure = RunState.Failure(at: now, operation: operation, message: "\(error)")
+                }
                 state.lastFailures[operation] = now
             }
         } catch {
@@ -130,6 +134,10 @@ public struct BackupManager: Sendable {
         }
         logger.warning("\(operation) failed", metadata: ["error": "\(error)"])
     }
+
+    /// Operations whose failures are the remote's: recorded per operation (metrics) and notified, never as
+    /// `lastFailure`.
+    static let remoteOperations: Set<String> = ["upload", "sync"]
 
     func recordSuccess(operation: String, at: Date? = nil, backup: String? = nil) {
         let now = at ?? clock.now()

@@ -43,7 +43,8 @@ extension BackupStatus {
     /// The last failure of a create (scheduled runs included) or restore, unless a create or restore succeeded
     /// after it (or a newer backup of the configured database exists): the system works again.
     var unclearedFailure: RunState.Failure? {
-        // An upload's or a sync's failure is the remote's: the pending-upload rule (`remoteReasons`) judges it.
+        // An upload's or a sync's failure is the remote's: the pending-upload rule (`remoteReasons`) judges it. They
+        // are no longer recorded as `lastFailure`; a state file written before that may still hold one.
         guard let failure = state.lastFailure, !["upload", "sync"].contains(failure.operation) else { return nil }
         // A failed drill is also cleared by a drill that passed after it.
         for operation in failure.operation == "drill" ? ["create", "restore", "drill"] : ["create", "restore"] {

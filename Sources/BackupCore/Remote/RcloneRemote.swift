@@ -17,9 +17,10 @@ struct RcloneRemote: Sendable {
     /// rclone's exit statuses for "directory not found" and "file not found".
     static let notFoundStatuses: Set<Int32> = [3, 4]
 
-    /// Every object at the top of the remote directory (sizes only); empty when it does not exist yet.
-    func objects() throws -> [RemoteObject] {
-        let result = try run(rclone.list(hashes: false), what: "list \(settings.spec)", allowNotFound: true)
+    /// Every object at the top of the remote directory (sizes, and with `hashes` MD5 and SHA-256 where the backend
+    /// keeps them); empty when it does not exist yet.
+    func objects(hashes: Bool = false) throws -> [RemoteObject] {
+        let result = try run(rclone.list(hashes: hashes), what: "list \(settings.spec)", allowNotFound: true)
         guard let output = result else { return [] }
         return RemoteObject.parse(try parseJSON(output, what: "rclone lsjson"))
     }
@@ -39,13 +40,27 @@ struct RcloneRemote: Sendable {
         _ = try run(rclone.deleteFile(object), what: "delete \(object)", allowNotFound: true)
     }
 
+    /// Deletes `objects` in one rclone call (what is already gone is no error). The list of names goes through a
+    /// file in `scratchDirectory` (removed afterwards), not stdin: no write to a pipe rclone may have closed.
+    func delete(_ objects: [String], scratchDirectory: String) throws {
+        guard !objects.isEmpty else { return }
+        let listPath = "\(scratchDirectory)/remote-delete-\(getpid()).list"
+        try BackupError.mapping {
+            try FileSystem.writeAtomically(Array(objects.map { $0 + "\n" }.joined().utf8), to: listPath,
+                                           tempDirectory: scratchDirectory)
+        }
+        defer { try? FileSystem.remove(listPath) }
+        let what = objects.count == 1 ? objects[0] : "\(objects.count) objects (\(objects.joined(separator: ", ")))"
+        _ = try run(rclone.deleteFiles(listedIn: listPath), what: "delete \(what)", allowNotFound: true)
+    }
+
     /// Uploads a local file, streamed from the file by rclone (no second copy), reporting its progress from
     /// rclone's one-second stats lines as phase "upload". Returns rclone's (redacted) error when it exited non-zero:
     /// the caller checks what is on the remote either way — rclone 1.60 reports some uploads that worked as failed
     /// (a multipart upload's final HEAD rejected by some S3 servers), and an exit status 0 proves nothing either.
-    func upload(localPath: String, object: String, progress: ProgressHandler?) throws -> String? {
+    func upload(localPath: String, object: String, as kind: Rclone.Upload, progress: ProgressHandler?) throws -> String? {
         let meter = RcloneProgress(handler: progress)
-        let process = try launch(rclone.copyTo(localPath: localPath, object: object), observer: meter.observe)
+        let process = try launch(rclone.copyTo(localPath: localPath, object: object, as: kind), observer: meter.observe)
         let status = process.wait()
         guard status == 0 else {
             return "upload of \(object) to \(settings.spec): rclone \(ChildProcess.describe(status)): "

@@ -189,5 +189,22 @@ struct ListingCache {
             total = total &+ hash
         }
         return String(total, radix: 16) + "-" + String(count) + "-" + String(ListingCache.renderVersion)
+            + (offsite ? "-r" + String(remoteIndexHash(), radix: 16) : "")
+    }
+
+    /// With off-site copies on, the list also depends on the local index of the remote, a dot file the fingerprint
+    /// skips like every other: its inode (new at every atomic rewrite), size and mtime; 0 while there is none.
+    private func remoteIndexHash() -> UInt64 {
+        var info = stat()
+        guard lstat(store.remoteStatePath, &info) == 0 else { return 0 }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for value in [UInt64(info.st_ino), UInt64(bitPattern: Int64(info.st_size)),
+                      UInt64(bitPattern: Int64(info.st_mtim.tv_sec)), UInt64(bitPattern: Int64(info.st_mtim.tv_nsec))] {
+            for shift in stride(from: 0, to: 64, by: 8) {
+                hash ^= (value >> UInt64(shift)) & 0xff
+                hash = hash &* 0x100_0000_01b3
+            }
+        }
+        return hash
     }
 }

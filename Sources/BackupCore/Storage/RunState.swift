@@ -25,7 +25,8 @@ public struct RunState: Sendable, Equatable {
     /// When each operation last succeeded ("create", "restore"): a failure is cleared by a later success of its kind.
     public var lastSuccesses: [String: Date] = [:]
     public var lastSkippedRun: SkippedRun?
-    /// When each operation last failed (the metrics' per-operation failure times; `lastFailure` is the newest).
+    /// When each operation last failed (the metrics' per-operation failure times). `lastFailure` is the newest
+    /// failure of an operation other than upload and sync, whose failures are the remote's (`RemoteState.lastError`).
     public var lastFailures: [String: Date] = [:]
     /// The last notification (webhook or healthcheck ping) that could not be delivered, its URL redacted.
     public var lastNotificationError: Failure?

@@ -38,11 +38,12 @@ struct RemoteOutageTests {
         return Setup(dir: dir, configuration: configuration, remoteDirectory: remoteDirectory)
     }
 
-    /// Writes a committed backup made `daysAgo` before `now`, as a create would leave it, and marks it pending.
-    static func addPendingBackup(_ setup: Setup, daysAgo: Int, manager: BackupManager) throws -> String {
+    /// Writes a committed backup made `daysAgo` before `now` (an hour more), or at `created`, as a create would
+    /// leave it, and marks it pending.
+    static func addPendingBackup(_ setup: Setup, daysAgo: Int, at created: Date? = nil, manager: BackupManager) throws -> String {
         let store = BackupStore(directory: setup.configuration.backupDirectory)
         try store.prepare()
-        let created = now.addingTimeInterval(-Double(daysAgo) * 86_400 - 3600)
+        let created = created ?? now.addingTimeInterval(-Double(daysAgo) * 86_400 - 3600)
         let name = BackupName.make(database: "db", at: created, taken: store.isTaken)
         let bytes = Array("backup made \(daysAgo) days ago\n".utf8)
         try Data(bytes).write(to: URL(fileURLWithPath: store.dumpPath(name)))
