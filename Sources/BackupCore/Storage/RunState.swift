@@ -31,6 +31,8 @@ public struct RunState: Sendable, Equatable {
     public var lastNotificationError: Failure?
     /// The newest restore drill, of whichever backup (its sidecar keeps it too).
     public var lastDrill: DrillRecord?
+    /// The databases `restore --swap` and `rollback` keep for `rollback`, newest first.
+    public var previousDatabases: [PreviousDatabase] = []
 
     public init(lastFailure: Failure? = nil) {
         self.lastFailure = lastFailure
@@ -47,7 +49,8 @@ public struct RunState: Sendable, Equatable {
                  ("last_skipped_run", lastSkippedRun?.json ?? .null),
                  ("last_failure_at", Self.timesJSON(lastFailures)),
                  ("last_notification_error", lastNotificationError?.json ?? .null),
-                 ("last_drill", lastDrill?.json ?? .null)])
+                 ("last_drill", lastDrill?.json ?? .null),
+                 ("previous_databases", .array(previousDatabases.map(\.json)))])
     }
 
     private static func timesJSON(_ times: [String: Date]) -> JSON {
@@ -85,6 +88,9 @@ public struct RunState: Sendable, Equatable {
                                                   message: error["message"]?.stringValue ?? "")
         }
         state.lastDrill = json["last_drill"].flatMap(DrillRecord.parse)
+        if case let .array(previous)? = json["previous_databases"] {
+            state.previousDatabases = previous.compactMap(PreviousDatabase.parse)
+        }
         return state
     }
 
