@@ -16,19 +16,19 @@ extension PostgresTools {
             LC_COLLATE %L LC_CTYPE %L', \(n), pg_get_userbyid(d.datdba), pg_encoding_to_char(d.encoding), d.datcollate, \
             d.datctype) || \(localeSQL(serverVersion)) || format(' CONNECTION LIMIT %s TABLESPACE %I', d.datconnlimit, \
             t.spcname),
-              'after', coalesce((SELECT json_agg(x.s ORDER BY x.o, x.s) FROM (
-                SELECT 1 AS o, format('ALTER %s SET %s', CASE WHEN r.setrole = 0 THEN format('DATABASE %I', \(n))
+              'after', coalesce((SELECT json_agg(x.s ORDER BY x.o, x.k, x.i, x.s) FROM (
+                SELECT 1 AS o, r.setrole::oid::bigint AS k, u.i, format('ALTER %s SET %s', CASE WHEN r.setrole = 0 THEN format('DATABASE %I', \(n))
                   ELSE format('ROLE %I IN DATABASE %I', pg_get_userbyid(r.setrole), \(n)) END,
                   CASE WHEN split_part(c, '=', 1) IN (\(lists))
                     THEN format('%I TO %s', split_part(c, '=', 1), substr(c, strpos(c, '=') + 1))
                     ELSE format('%I TO %L', split_part(c, '=', 1), substr(c, strpos(c, '=') + 1)) END) AS s
-                FROM pg_db_role_setting r, unnest(r.setconfig) c WHERE r.setdatabase = d.oid
+                FROM pg_db_role_setting r, unnest(r.setconfig) WITH ORDINALITY u(c, i) WHERE r.setdatabase = d.oid
                 UNION ALL
-                SELECT 2, v.s FROM (VALUES (format('REVOKE ALL ON DATABASE %I FROM PUBLIC', \(n))),
+                SELECT 2, 0, 0, v.s FROM (VALUES (format('REVOKE ALL ON DATABASE %I FROM PUBLIC', \(n))),
                   (format('REVOKE ALL ON DATABASE %I FROM %I', \(n), pg_get_userbyid(d.datdba)))) v(s)
                 WHERE d.datacl IS NOT NULL
                 UNION ALL
-                SELECT 3, format('GRANT %s ON DATABASE %I TO %s%s', a.privilege_type, \(n),
+                SELECT 3, 0, 0, format('GRANT %s ON DATABASE %I TO %s%s', a.privilege_type, \(n),
                   CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END,
                   CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END)
                 FROM aclexplode(d.datacl) a) x), '[]'::json),
