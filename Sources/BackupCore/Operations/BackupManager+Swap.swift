@@ -47,6 +47,7 @@ extension BackupManager {
                 throw error
             }
             result.previousDatabase = outgoing
+            try? recordSwapInProgress(new, false)
             result.droppedDatabases += keepPrevious(target: target, swapped: PreviousDatabase(
                 name: outgoing, target: target, at: at, replacedBy: name), place: place)
             if configuration.keepPreviousDatabases == 0 { result.previousDatabase = nil }
@@ -79,6 +80,9 @@ extension BackupManager {
                               at: Date, place: SwapPlace, progress: ProgressHandler?) throws -> DatabaseLike {
         let like = try tools.databaseLike(target, new: new, serverVersion: place.server.number, database: place.maintenance)
         let marker = SwapMarker(target: target, backup: metadata.filename, at: at, originalComment: like.comment)
+        // Recorded first: a run killed between CREATE DATABASE and the marker comment leaves a database the next
+        // run still knows as its own.
+        try recordSwapInProgress(new, true)
         do {
             try tools.execute(like.create, database: place.maintenance)
             try tools.execute((like.after + ["COMMENT ON DATABASE \"\(new)\" IS \(PostgresTools.literal(marker.comment))"])

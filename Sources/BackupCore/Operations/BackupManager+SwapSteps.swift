@@ -35,16 +35,31 @@ extension BackupManager {
         throw lastError
     }
 
-    /// Drops `<target>_new_*` databases carrying pgbackup's marker: under the lock no swap runs, so each is what a
-    /// killed swap left (never swapped in). Nothing else is ever dropped.
+    /// Drops `<target>_new_*` databases that are pgbackup's: carrying its marker, or recorded in the state file
+    /// before their CREATE DATABASE (killed before the marker was set). Under the lock no swap runs, so each is
+    /// what a killed swap left (never swapped in). Nothing else is ever dropped.
     func dropSwapLeftovers(target: String, place: SwapPlace) throws -> [String] {
-        let leftovers = try tools.databasesWithComments(database: place.maintenance)
-            .filter { SwapMarker.isOurs($0.name, comment: $0.comment, kind: .new, target: target) }.map(\.name)
+        let recorded = Set(RunState.load(store).swapDatabasesInProgress)
+        let leftovers = try tools.databasesWithComments(database: place.maintenance).filter {
+            SwapMarker.isOurs($0.name, comment: $0.comment, kind: .new, target: target)
+                || ($0.name != target && recorded.contains($0.name) && SwapNames.matches($0.name, kind: .new, target: target))
+        }.map(\.name)
         for leftover in leftovers {
             logger.warning("dropping a database left by an earlier, killed restore --swap", metadata: ["database": "\(leftover)"])
             try tools.dropScratchDatabase(leftover, database: place.maintenance, serverVersion: place.server.number)
         }
+        try RunState.update(store) { state in
+            state.swapDatabasesInProgress.removeAll { SwapNames.matches($0, kind: .new, target: target) }
+        }
         return leftovers
+    }
+
+    /// Records (`true`) or forgets a `<db>_new_*` database of a running swap in the state file.
+    func recordSwapInProgress(_ name: String, _ inProgress: Bool) throws {
+        try RunState.update(store) { state in
+            state.swapDatabasesInProgress.removeAll { $0 == name }
+            if inProgress { state.swapDatabasesInProgress.append(name) }
+        }
     }
 
     /// Drops `database` after a failure, even after a signal; a failure to drop is logged (the next run drops it).
@@ -53,6 +68,7 @@ extension BackupManager {
             try Interruption.shared.cleaningUp {
                 try tools.dropScratchDatabase(database, database: place.maintenance, serverVersion: place.server.number)
             }
+            try? recordSwapInProgress(database, false)
         } catch {
             logger.error("could not drop the new database; the next restore --swap drops it",
                          metadata: ["database": "\(database)", "error": "\(error)"])
