@@ -138,6 +138,8 @@ extension BackupError: CustomStringConvertible {
                 + "\(Self.megabytes(needed)) needed, \(Self.megabytes(available)) available"
         case let .interrupted("restore", signal):
             "restore interrupted by \(Interruption.name(signal)) before COMMIT: the database was left unchanged"
+        case let .interrupted("rollback", signal):
+            "rollback interrupted by \(Interruption.name(signal)) before its swap: the database was left unchanged"
         case let .interrupted("drill", signal):
             "drill interrupted by \(Interruption.name(signal)): its scratch database was dropped"
         case let .interrupted(operation, signal):

@@ -30,7 +30,8 @@ extension BackupManager {
             result.terminatedSessions = try endSessions(on: [target, previous.name], terminate: terminateConnections,
                                                         place: place)
             result.swapSeconds = try swapIn(previous.name, as: target, outgoing: outgoing, outgoingMarker: marker,
-                                            targetComment: SwapMarker.parse(previous.comment)?.originalComment, place: place)
+                                            targetComment: SwapMarker.parse(previous.comment)?.originalComment, place: place,
+                                            operation: "rollback")
             result.droppedDatabases = dropped + keepPrevious(target: target, swapped: PreviousDatabase(
                 name: outgoing, target: target, at: at, replacedBy: previous.name), place: place)
             if configuration.keepPreviousDatabases == 0 { result.previousDatabase = nil }

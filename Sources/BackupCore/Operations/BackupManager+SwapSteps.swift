@@ -79,8 +79,8 @@ extension BackupManager {
     /// target's comment kept in the marker), `incoming` → `target` (given that comment back). From the moment
     /// it is sent a signal no longer stops it. Returns its seconds.
     func swapIn(_ incoming: String, as target: String, outgoing: String, outgoingMarker marker: SwapMarker,
-                targetComment: String?, place: SwapPlace) throws -> Double {
-        try Interruption.shared.enterCommit("restore")
+                targetComment: String?, place: SwapPlace, operation: String = "restore") throws -> Double {
+        try Interruption.shared.enterCommit(operation)
         defer { Interruption.shared.leaveCommit() }
         do {
             return try tools.swapDatabases(target: target, outgoing: outgoing, incoming: incoming,
