@@ -134,6 +134,9 @@ public struct Router: Sendable {
             throw RequestError(400, "invalid_input", "mode must be \"transaction\" (the default) or \"swap\", not '\(mode.prefix(32))'")
         }
         let swap = mode == "swap"
+        if swap, let problem = SwapNames.problem(target: target ?? manager.configuration.postgres.database) {
+            throw RequestError(400, "invalid_input", problem)
+        }
         // A swap keeps the previous database as its safety net: no safety backup unless asked for.
         let safety = body.bool("safety_backup") ?? !swap
         let terminate = body.bool("terminate_connections") ?? false
