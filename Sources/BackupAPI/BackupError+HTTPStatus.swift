@@ -8,7 +8,7 @@ extension BackupError {
              .drillNotPermitted, .encryptionFailed: 500
         case .invalidInput, .targetNotNamed: 400
         case .notFound, .jobNotFound: 404
-        case .operationInProgress, .restoreBlocked: 409
+        case .operationInProgress, .restoreBlocked, .databaseInUse: 409
         // A backup the target server cannot take as it is configured (too new a dump, too small a lock table).
         case .verificationFailed, .dumpTooNew, .drillFailed, .identityRequired, .wrongIdentity,
              .lockCapacityExceeded: 422

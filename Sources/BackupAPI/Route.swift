@@ -8,6 +8,7 @@ extension Router {
         case metrics
         case cleanup
         case restore
+        case rollback
         case jobs
         case job(String)
         case download(String)
@@ -21,7 +22,7 @@ extension Router {
             switch self {
             case .collection: ["GET", "HEAD", "POST"]
             case .status, .metrics, .jobs, .job, .download: ["GET", "HEAD"]
-            case .cleanup, .restore, .verify, .drill, .push, .sync: ["POST"]
+            case .cleanup, .restore, .rollback, .verify, .drill, .push, .sync: ["POST"]
             case .backup: ["GET", "HEAD", "DELETE"]
             }
         }
@@ -49,6 +50,7 @@ extension Router {
             case "metrics": return .metrics
             case "cleanup": return .cleanup
             case "restore": return .restore
+            case "rollback": return .rollback
             case "jobs": return .jobs
             case "push": return .push
             case "sync": return .sync

@@ -83,6 +83,7 @@ public struct Router: Sendable {
             _ = try RequestBody(request, allowed: [:])
             return .json(200, try manager.verify(name).json)
         case .restore: return try restore(request)
+        case .rollback: return try rollback(request)
         case .drill(let name): return try drill(name, request)
         case .cleanup:
             let body = try RequestBody(request, allowed: ["dry_run": .bool])
@@ -122,22 +123,39 @@ public struct Router: Sendable {
     private func restore(_ request: APIRequest) throws -> APIResponse {
         let body = try RequestBody(request, allowed: [
             "backup_filename": .string, "target_database": .string, "safety_backup": .bool,
-            "terminate_connections": .bool,
+            "terminate_connections": .bool, "mode": .string,
         ])
         guard let name = body.string("backup_filename") else {
             throw RequestError(400, "invalid_input", "backup_filename is required")
         }
         let target = body.string("target_database")
-        let safety = body.bool("safety_backup") ?? true
+        let mode = body.string("mode") ?? "transaction"
+        guard mode == "transaction" || mode == "swap" else {
+            throw RequestError(400, "invalid_input", "mode must be \"transaction\" (the default) or \"swap\", not '\(mode.prefix(32))'")
+        }
+        let swap = mode == "swap"
+        if swap, let problem = SwapNames.problem(target: target ?? manager.configuration.postgres.database) {
+            throw RequestError(400, "invalid_input", problem)
+        }
+        // A swap keeps the previous database as its safety net: no safety backup unless asked for.
+        let safety = body.bool("safety_backup") ?? !swap
         let terminate = body.bool("terminate_connections") ?? false
         if request.respondAsync {
             // Check what can be checked now, so a bad request is a 4xx, not a failed job.
             try manager.checkRestoreRequest(name, targetDatabase: target, backupMustExist: true)
             return accepted(try jobs.start(.restore(filename: name, targetDatabase: target, safetyBackup: safety,
-                                                    terminateConnections: terminate), user: request.remoteUser))
+                                                    terminateConnections: terminate, swap: swap), user: request.remoteUser))
         }
-        return .json(200, try manager.restore(name, targetDatabase: target, safetyBackup: safety,
-                                              terminateConnections: terminate, user: request.remoteUser ?? "-").json)
+        let restore = swap ? manager.restoreSwap : manager.restore
+        return .json(200, try restore(name, target, safety, terminate, request.remoteUser ?? "-", nil).json)
+    }
+
+    /// Swaps the newest kept previous database of the target back in (synchronous: it is one short transaction).
+    private func rollback(_ request: APIRequest) throws -> APIResponse {
+        let body = try RequestBody(request, allowed: ["target_database": .string, "terminate_connections": .bool])
+        return .json(200, try manager.rollback(targetDatabase: body.string("target_database"),
+                                               terminateConnections: body.bool("terminate_connections") ?? false,
+                                               user: request.remoteUser ?? "-").json)
     }
 
     /// Like a restore's: synchronous (200 with the result; a failed drill is 422 with it under `drill`), or a job

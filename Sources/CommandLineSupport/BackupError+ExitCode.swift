@@ -12,7 +12,7 @@ extension BackupError {
         case .verificationFailed, .drillFailed: 4
         case .dumpFailed, .restoreFailed, .databaseUnreachable, .versionMismatch, .insufficientSpace, .io,
             .launchFailed, .dumpTooNew, .restoreBlocked, .insufficientSpaceForSafetyBackup, .encryptionFailed,
-            .remoteFailed, .lockCapacityExceeded:
+            .remoteFailed, .lockCapacityExceeded, .databaseInUse:
             1
         }
     }

@@ -8,7 +8,7 @@ struct PGBackup: ParsableCommand {
         commandName: "pgbackup",
         abstract: "Make, list, verify, restore, drill, copy off-site and expire compressed PostgreSQL backups.",
         discussion: "Settings come from the environment and the env file (see the README). Exit codes: 0 ok, 1 failed, 2 bad usage or input, 3 another operation is running, 4 verification or drill failed.",
-        subcommands: [Create.self, List.self, Verify.self, Restore.self, Drill.self, Delete.self, Cleanup.self,
+        subcommands: [Create.self, List.self, Verify.self, Restore.self, Rollback.self, Drill.self, Delete.self, Cleanup.self,
                       Status.self, Push.self, Sync.self])
 
     static func main() {

@@ -40,6 +40,9 @@ struct Status: ParsableCommand {
         if let notification = status.state.lastNotificationError {
             print("Notification error: \(Timestamp.iso8601(notification.at)) \(notification.operation): \(notification.message)")
         }
+        for previous in status.state.previousDatabases {
+            print("Previous database:  \(previous.name) (of \(previous.target), swapped out \(Timestamp.iso8601(previous.at)); 'pgbackup rollback' brings it back)")
+        }
         if let drill = status.state.lastDrill {
             print("Last drill:         \(drill.backup) at \(Timestamp.iso8601(drill.at)): \(drill.passed ? "passed" : "FAILED")")
         }

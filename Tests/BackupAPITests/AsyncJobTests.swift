@@ -87,7 +87,8 @@ struct AsyncJobTests {
         let job = try response.jsonBody["job"]
         #expect(job?["operation"] == .string("restore"))
         #expect(job?["request"] == .object([("backup_filename", .string(Self.name)), ("target_database", .string("scratch")),
-                                            ("safety_backup", .bool(false)), ("terminate_connections", .bool(false))]))
+                                            ("safety_backup", .bool(false)), ("terminate_connections", .bool(false)),
+                                            ("mode", .string("transaction"))]))
         try fixture.handle("POST", "/api/backups/restore", json: #"{"backup_filename": "x.sql.gz"}"#, prefer: "respond-async")
             .expectError(400, "invalid_input")
         try fixture.handle("POST", "/api/backups/restore", json: #"{"backup_filename": 1}"#, prefer: "respond-async")

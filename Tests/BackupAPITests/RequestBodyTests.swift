@@ -46,6 +46,8 @@ struct RequestBodyTests {
         BadBody(uri: "/api/backups", body: #"{"descripton": "typo"}"#, status: 400, code: "unknown_field", detail: "unknown field 'descripton'; allowed: description"),
         BadBody(uri: "/api/backups/cleanup", body: #"{"dryrun": true}"#, status: 400, code: "unknown_field", detail: "allowed: dry_run"),
         BadBody(uri: "/api/backups/restore", body: #"{"backup_filename": "\#(name)", "force": true}"#, status: 400, code: "unknown_field", detail: "unknown field 'force'"),
+        BadBody(uri: "/api/backups/restore", body: #"{"backup_filename": "\#(name)", "mode": "fast"}"#, status: 400, code: "invalid_input", detail: "mode must be \"transaction\" (the default) or \"swap\", not 'fast'"),
+        BadBody(uri: "/api/backups/rollback", body: #"{"database": "x"}"#, status: 400, code: "unknown_field", detail: "allowed: target_database, terminate_connections"),
         BadBody(uri: "/api/backups/\(name)/verify", body: #"{"deep": true}"#, status: 400, code: "unknown_field", detail: "this request takes no fields"),
         // Wrong types: string vs bool vs number vs array/object.
         BadBody(uri: "/api/backups", body: #"{"description": true}"#, status: 400, code: "invalid_field_type", detail: "field 'description' must be a string, not boolean"),

@@ -35,6 +35,8 @@ struct RouteTableTests {
         Case(method: "DELETE", uri: "/api/backups/cleanup", status: 405, allow: "POST"),
         Case(method: "GET", uri: "/api/backups/restore", status: 405, allow: "POST"),
         Case(method: "PUT", uri: "/api/backups/restore", status: 405, allow: "POST"),
+        Case(method: "GET", uri: "/api/backups/rollback", status: 405, allow: "POST"),
+        Case(method: "DELETE", uri: "/api/backups/rollback", status: 405, allow: "POST"),
         Case(method: "GET", uri: "/api/backups/\(name)", status: 200, allow: nil),
         Case(method: "HEAD", uri: "/api/backups/\(name)", status: 200, allow: nil),
         Case(method: "POST", uri: "/api/backups/\(name)", status: 405, allow: "GET, HEAD, DELETE"),

@@ -22,6 +22,9 @@ public struct Configuration: Sendable, Equatable {
     public var drillDatabasePrefix = "pgbackup_drill"
     /// `BACKUP_DRILL_INTERVAL_HOURS`: how often the scheduler drills the newest backup after its backup; 0 = never.
     public var drillIntervalHours = 168
+    /// `BACKUP_KEEP_PREVIOUS_DATABASES`: how many `<db>_before_*` databases `restore --swap` keeps per target for
+    /// `rollback` (the newest); 0 drops the previous database at once after a swap (no rollback).
+    public var keepPreviousDatabases = 1
     /// `POSTGRES_*`.
     public var postgres: PostgresConnection
     /// `PGBACKUP_OPERATORS`: API users (nginx's `REMOTE_USER`) who may change anything or download; unset: nobody.
@@ -171,6 +174,13 @@ public struct Configuration: Sendable, Equatable {
                                                        reason: "must be a whole number between 0 (never) and 87600")
             }
             config.drillIntervalHours = hours
+        }
+        if let text = settings.value("BACKUP_KEEP_PREVIOUS_DATABASES") {
+            guard let count = Int(text), (0...100).contains(count) else {
+                throw BackupError.invalidConfiguration(variable: "BACKUP_KEEP_PREVIOUS_DATABASES", value: text,
+                                                       reason: "must be a whole number between 0 (keep none) and 100")
+            }
+            config.keepPreviousDatabases = count
         }
     }
 

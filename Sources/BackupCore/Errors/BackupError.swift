@@ -54,6 +54,8 @@ public enum BackupError: Error, Equatable, Sendable {
     case remoteFailed(String)
     /// A single-transaction restore would not fit in the server's lock table; refused before anything is touched.
     case lockCapacityExceeded(LockShortage)
+    /// Other sessions were connected to the database a swap or rollback renames; nothing was swapped.
+    case databaseInUse(database: String, sessions: [DatabaseSession])
 
     /// Stable machine-readable code used in API error bodies and JSON output.
     public var code: String {
@@ -82,6 +84,7 @@ public enum BackupError: Error, Equatable, Sendable {
         case .wrongIdentity: "wrong_identity"
         case .remoteFailed: "remote_failed"
         case .lockCapacityExceeded: "lock_capacity_exceeded"
+        case .databaseInUse: "database_in_use"
         }
     }
 }
@@ -135,6 +138,8 @@ extension BackupError: CustomStringConvertible {
                 + "\(Self.megabytes(needed)) needed, \(Self.megabytes(available)) available"
         case let .interrupted("restore", signal):
             "restore interrupted by \(Interruption.name(signal)) before COMMIT: the database was left unchanged"
+        case let .interrupted("rollback", signal):
+            "rollback interrupted by \(Interruption.name(signal)) before its swap: the database was left unchanged"
         case let .interrupted("drill", signal):
             "drill interrupted by \(Interruption.name(signal)): its scratch database was dropped"
         case let .interrupted(operation, signal):
@@ -154,6 +159,9 @@ extension BackupError: CustomStringConvertible {
             "off-site copy failed: \(message)"
         case let .lockCapacityExceeded(shortage):
             shortage.message
+        case let .databaseInUse(database, sessions):
+            "'\(database)' was not swapped, it is unchanged: other sessions are connected to it: "
+                + (sessions.isEmpty ? "(they had gone when pgbackup looked)" : sessions.map(\.summary).joined(separator: "; "))
         }
     }
 
@@ -174,7 +182,7 @@ extension BackupError: CustomStringConvertible {
                 + "to restore it into its own database, pass --target-db \(backupDatabase)."
         case let .dumpTooNew(_, pgDump, _, _, _):
             "Restore it into a server of PostgreSQL \(pgDump.split(separator: ".").first ?? "") or newer."
-        case .restoreBlocked:
+        case .restoreBlocked, .databaseInUse:
             "End those sessions (or stop the application), or restore with --terminate-connections "
                 + "(API \"terminate_connections\": true) to end every other session on the target first."
         case .verificationFailed:
@@ -221,6 +229,7 @@ extension BackupError {
         var fields: [(String, JSON)] = [("success", .bool(false)), ("error", .string(code)), ("detail", .string(detail))]
         if case let .operationInProgress(holder?) = self { fields.append(("running", holder.json)) }
         if case let .restoreBlocked(_, blockers, _) = self { fields.append(("blocking_sessions", .array(blockers.map(\.json)))) }
+        if case let .databaseInUse(_, sessions) = self { fields.append(("blocking_sessions", .array(sessions.map(\.json)))) }
         if case let .drillFailed(result) = self { fields.append(("drill", result.json)) }
         if case let .lockCapacityExceeded(shortage) = self { fields.append(("lock_capacity", shortage.json)) }
         return .object(fields)

@@ -65,8 +65,8 @@ public struct LockShortage: Sendable, Equatable {
 
     var hint: String {
         "Set max_locks_per_transaction = \(requiredSetting) on the server (ALTER SYSTEM SET max_locks_per_transaction "
-            + "= \(requiredSetting); it takes effect only after a restart of PostgreSQL), or load the backup into a "
-            + "new, empty database in ordinary transactions, which have no such limit, and switch to it yourself "
-            + "(README: \"Past the lock wall\"; `pgbackup drill` proves first that it restores)."
+            + "= \(requiredSetting); it takes effect only after a restart of PostgreSQL), or restore with --swap "
+            + "(API \"mode\": \"swap\"): the backup goes into a new database in ordinary transactions, which have no "
+            + "such limit, and is swapped in once checked (README: \"Past the lock wall\", \"Restore modes\")."
     }
 }

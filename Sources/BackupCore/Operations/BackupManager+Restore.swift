@@ -27,16 +27,7 @@ extension BackupManager {
             let server = try tools.serverVersion(database: target)
             try checkDumpVersion(metadata, header: header, target: target, server: server)
             try checkLockCapacity(metadata, identity: identity, target: target, server: server)
-            var safety: BackupMetadata?
-            if safetyBackup {
-                do {
-                    safety = try createLocked(database: target, description: "Safety backup before restoring \(name)",
-                                              kind: .preRestore, progress: progress)
-                    if let safety { markPending(safety) }
-                } catch let BackupError.insufficientSpace(needed, available) {
-                    throw BackupError.insufficientSpaceForSafetyBackup(needed: needed, available: available)
-                }
-            }
+            let safety = safetyBackup ? try takeSafetyBackup(of: target, before: name, progress: progress) : nil
             var terminated: [DatabaseSession]?
             if terminateConnections {
                 let ended = try tools.terminateSessions(database: target, serverVersion: server.number)

@@ -104,7 +104,7 @@ public struct BackupManager: Sendable {
     func recordFailure(operation: String, error: Error, backup: String? = nil) {
         switch error as? BackupError {
         case .operationInProgress?: return
-        case .invalidInput? where operation == "restore" || operation == "drill",
+        case .invalidInput? where operation == "restore" || operation == "drill" || operation == "rollback",
              .notFound? where operation == "restore" || operation == "drill",
              .targetNotNamed? where operation == "restore",
              .identityRequired? where operation == "restore" || operation == "drill",

@@ -47,6 +47,7 @@ public struct BackupStatus: Sendable {
             ("last_skipped_run", state.lastSkippedRun?.json ?? .null),
             ("last_notification_error", state.lastNotificationError?.json ?? .null),
             ("last_drill", state.lastDrill?.json ?? .null),
+            ("previous_databases", .array(state.previousDatabases.map(\.json))),
             ("running", running?.json ?? .null),
             ("healthy", .bool(healthy)),
             ("unhealthy_reasons", .array(unhealthyReasons.map(JSON.string))),

@@ -5,7 +5,8 @@ import Foundation
 public struct Job: Sendable, Equatable {
     public enum Operation: Sendable, Equatable {
         case create(description: String)
-        case restore(filename: String, targetDatabase: String?, safetyBackup: Bool, terminateConnections: Bool = false)
+        case restore(filename: String, targetDatabase: String?, safetyBackup: Bool, terminateConnections: Bool = false,
+                     swap: Bool = false)
         case drill(filename: String)
 
         public var name: String {
@@ -37,9 +38,10 @@ public struct Job: Sendable, Equatable {
         switch operation {
         case let .create(description):
             request = [("description", .string(description))]
-        case let .restore(filename, target, safety, terminate):
+        case let .restore(filename, target, safety, terminate, swap):
             request = [("backup_filename", .string(filename)), ("target_database", target.map(JSON.string) ?? .null),
-                       ("safety_backup", .bool(safety)), ("terminate_connections", .bool(terminate))]
+                       ("safety_backup", .bool(safety)), ("terminate_connections", .bool(terminate)),
+                       ("mode", .string(swap ? "swap" : "transaction"))]
         case let .drill(filename):
             request = [("backup_filename", .string(filename))]
         }
@@ -65,7 +67,8 @@ public struct Job: Sendable, Equatable {
             guard let filename = request["backup_filename"]?.stringValue else { return nil }
             operation = .restore(filename: filename, targetDatabase: request["target_database"]?.stringValue,
                                  safetyBackup: request["safety_backup"]?.boolValue ?? true,
-                                 terminateConnections: request["terminate_connections"]?.boolValue ?? false)
+                                 terminateConnections: request["terminate_connections"]?.boolValue ?? false,
+                                 swap: request["mode"]?.stringValue == "swap")
         case "drill":
             guard let filename = request["backup_filename"]?.stringValue else { return nil }
             operation = .drill(filename: filename)

@@ -109,11 +109,9 @@ public struct JobRunner: Sendable {
                 let result = try manager.create(description: description, kind: .manual, user: job.user,
                                                 yieldsSession: true, progress: progressJob.record)
                 job.result = result.json
-            case let .restore(filename, target, safety, terminate):
-                let result = try manager.restore(filename, targetDatabase: target, safetyBackup: safety,
-                                                 terminateConnections: terminate, user: job.user,
-                                                 progress: progressJob.record)
-                job.result = result.json
+            case let .restore(filename, target, safety, terminate, swap):
+                let restore = swap ? manager.restoreSwap : manager.restore
+                job.result = try restore(filename, target, safety, terminate, job.user, progressJob.record).json
             case let .drill(filename):
                 job.result = try manager.drill(filename, user: job.user, progress: progressJob.record).json
             }

@@ -64,7 +64,7 @@ extension PostgresTools {
         return counts
     }
 
-    private func execute(_ sql: String, database: String) throws {
+    func execute(_ sql: String, database: String) throws {
         _ = try query(sql, database: database)
     }
 

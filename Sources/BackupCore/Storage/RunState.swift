@@ -32,6 +32,11 @@ public struct RunState: Sendable, Equatable {
     public var lastNotificationError: Failure?
     /// The newest restore drill, of whichever backup (its sidecar keeps it too).
     public var lastDrill: DrillRecord?
+    /// The databases `restore --swap` and `rollback` keep for `rollback`, newest first.
+    public var previousDatabases: [PreviousDatabase] = []
+    /// `<db>_new_*` databases a running `restore --swap` is about to create or has created: recorded before its
+    /// CREATE DATABASE, so one killed before its marker comment was set is still known as pgbackup's.
+    public var swapDatabasesInProgress: [String] = []
 
     public init(lastFailure: Failure? = nil) {
         self.lastFailure = lastFailure
@@ -48,7 +53,9 @@ public struct RunState: Sendable, Equatable {
                  ("last_skipped_run", lastSkippedRun?.json ?? .null),
                  ("last_failure_at", Self.timesJSON(lastFailures)),
                  ("last_notification_error", lastNotificationError?.json ?? .null),
-                 ("last_drill", lastDrill?.json ?? .null)])
+                 ("last_drill", lastDrill?.json ?? .null),
+                 ("previous_databases", .array(previousDatabases.map(\.json))),
+                 ("swap_databases_in_progress", .array(swapDatabasesInProgress.map(JSON.string)))])
     }
 
     private static func timesJSON(_ times: [String: Date]) -> JSON {
@@ -86,6 +93,12 @@ public struct RunState: Sendable, Equatable {
                                                   message: error["message"]?.stringValue ?? "")
         }
         state.lastDrill = json["last_drill"].flatMap(DrillRecord.parse)
+        if case let .array(previous)? = json["previous_databases"] {
+            state.previousDatabases = previous.compactMap(PreviousDatabase.parse)
+        }
+        if case let .array(names)? = json["swap_databases_in_progress"] {
+            state.swapDatabasesInProgress = names.compactMap(\.stringValue)
+        }
         return state
     }
 
