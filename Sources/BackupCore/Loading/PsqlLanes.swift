@@ -17,6 +17,11 @@ final class PsqlLanes: LoadLanes {
     private var written: [Int]
     private var barriers = 0
     private var nextPick = 0
+    private var lastKick: UInt64 = 0
+    private static let kickInterval: UInt64 = 5_000_000
+    /// A wait that wrote less than this sleeps a little before it polls again, so psql drains more of its pipe
+    /// and the next write is bigger (a page at a time costs a syscall and a wake-up per 4 KiB).
+    private static let smallRound = 256 << 10
     /// The lane whose psql stopped first: its stderr says why the load failed.
     private(set) var failedLane: Int?
 
@@ -60,7 +65,14 @@ final class PsqlLanes: LoadLanes {
         return best
     }
 
-    func kick() throws { try writeReady(timeout: 0) }
+    /// At most one poll every `kickInterval`: rows arrive in many small input chunks, and each psql has its
+    /// pipe (1 MiB) to work on meanwhile.
+    func kick() throws {
+        let now = DispatchTime.now().uptimeNanoseconds
+        guard now - lastKick >= Self.kickInterval else { return }
+        lastKick = now
+        _ = try writeReady(timeout: 0)
+    }
 
     /// Every lane gets the readiness query; returns once each printed it (so it ran all sent before).
     func barrier() throws {
@@ -78,35 +90,39 @@ final class PsqlLanes: LoadLanes {
     private func pump(until done: () -> Bool) throws {
         while !done() {
             try Interruption.shared.check("restore")
-            try writeReady(timeout: 1000)
+            if try writeReady(timeout: 1000) < Self.smallRound, !done() { usleep(2_000) }
         }
     }
 
-    /// One poll over every lane: writes what each ready pipe takes; a pipe whose psql is gone fails the load.
-    private func writeReady(timeout: Int32) throws {
+    /// One poll over every lane: writes what each ready pipe takes (the bytes written); a pipe whose psql is gone
+    /// fails the load.
+    @discardableResult
+    private func writeReady(timeout: Int32) throws -> Int {
         if let failedLane { throw stopped(failedLane) }
         var fds = sessions.enumerated().map { lane, session in
             pollfd(fd: session.child.stdin ?? -1, events: queued(lane) > 0 ? Int16(POLLOUT) : 0, revents: 0)
         }
         let ready = poll(&fds, nfds_t(fds.count), timeout)
         if ready < 0 {
-            if errno == EINTR { return }
+            if errno == EINTR { return 0 }
             throw BackupError.restoreFailed("poll on psql's input failed: \(String(cString: strerror(errno)))")
         }
+        var total = 0
         for lane in fds.indices where fds[lane].revents != 0 {
             if fds[lane].revents & Int16(POLLERR | POLLHUP | POLLNVAL) != 0 { throw stopped(lane) }
-            try write(lane, fd: fds[lane].fd)
+            total += try write(lane, fd: fds[lane].fd)
         }
+        return total
     }
 
-    private func write(_ lane: Int, fd: Int32) throws {
+    private func write(_ lane: Int, fd: Int32) throws -> Int {
         let count = queued(lane)
-        guard count > 0 else { return }
+        guard count > 0 else { return 0 }
         let result = queues[lane].withUnsafeBytes { bytes in
             Glibc.write(fd, bytes.baseAddress.map { $0 + written[lane] }, count)
         }
         if result < 0 {
-            if errno == EAGAIN || errno == EINTR { return }
+            if errno == EAGAIN || errno == EINTR { return 0 }
             throw stopped(lane)
         }
         written[lane] += result
@@ -117,6 +133,7 @@ final class PsqlLanes: LoadLanes {
             queues[lane].removeFirst(written[lane])
             written[lane] = 0
         }
+        return result
     }
 
     /// Marks `lane` as the one that failed (unless another did first) and returns the error to throw.
