@@ -143,6 +143,12 @@ restore_suite() {
         measure restore_pgbackup - -- env BACKUP_DIR="$WORK/create" POSTGRES_DB=bench "$BIN/pgbackup" restore "$BACKUP_NAME" \
             --no-safety-backup --yes --target-db restore_pgbackup
         check_restored restore_pgbackup
+        # A drill (issue 15's parallel load) loads into a scratch database it drops, after counting every table's
+        # rows against the sidecar: one session, then the default (this machine's CPU count, at most 8).
+        measure drill_jobs1 - -- env BACKUP_DIR="$WORK/create" POSTGRES_DB=bench BACKUP_RESTORE_JOBS=1 \
+            BACKUP_DRILL_DATABASE=bench_drill "$BIN/pgbackup" drill "$BACKUP_NAME"
+        measure drill_default - -- env -u BACKUP_RESTORE_JOBS BACKUP_DIR="$WORK/create" POSTGRES_DB=bench \
+            BACKUP_DRILL_DATABASE=bench_drill "$BIN/pgbackup" drill "$BACKUP_NAME"
         fresh_database restore_unzstd
         measure restore_unzstd - -- bash -c 'set -o pipefail; zstd -q -dc "$1" | psql -q -X -v ON_ERROR_STOP=1 -d "$2"' \
             _ "$ZSTD_FILE" restore_unzstd

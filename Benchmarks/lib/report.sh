@@ -8,6 +8,13 @@ ratio() {
 }
 
 # A create/restore row: LABEL ID BASELINE_ID [SIZE_BASELINE_ID]
+# BACKUP_RESTORE_JOBS's default on this machine: its CPU count, at most 8.
+restore_jobs_default() {
+    local cpus
+    cpus=$(nproc)
+    printf '%s' $((cpus < 8 ? cpus : 8))
+}
+
 row() {
     local label=$1 id=$2 base=$3 size_base=${4:-} size="" size_ratio=""
     if [[ -n ${R_SIZE[$id]:-} ]]; then
@@ -92,6 +99,9 @@ EOF
     table_head '`gunzip \| psql`'
     row '`gunzip -c f \| psql -q -X -v ON_ERROR_STOP=1` (baseline)' restore_gunzip restore_gunzip
     row '`pgbackup restore --no-safety-backup --yes`' restore_pgbackup restore_gunzip
+    row '`pgbackup drill` (`BACKUP_RESTORE_JOBS=1`; loads, then counts every table)' drill_jobs1 restore_gunzip
+    row "\`pgbackup drill\` (default: $(restore_jobs_default) sessions; loads, then counts every table)" drill_default \
+        restore_gunzip
     printf '\n'
     table_head '`zstd -dc \| psql`'
     row "\`zstd -dc f \\| psql -q -X -v ON_ERROR_STOP=1\` (baseline)$(zstd_file_note)" restore_unzstd restore_unzstd

@@ -121,6 +121,7 @@ struct BackupOperationsTests {
         #expect(json["interval_hours"] == .int(24))
         #expect(json["compression"] == .string("gzip"))
         #expect(json["compression_level"] == .int(6))
+        #expect(json["restore_jobs"] == .int(Int64(Configuration.defaultRestoreJobs)))
         #expect(json["total_backups"] == .int(2))
         #expect(json["total_size_bytes"] == .int(first.sizeBytes + second.sizeBytes))
         #expect(json["last_backup"]?["filename"] == .string(second.filename))

@@ -25,6 +25,9 @@ public struct Configuration: Sendable, Equatable {
     /// `BACKUP_KEEP_PREVIOUS_DATABASES`: how many `<db>_before_*` databases `restore --swap` keeps per target for
     /// `rollback` (the newest); 0 drops the previous database at once after a swap (no rollback).
     public var keepPreviousDatabases = 1
+    /// `BACKUP_RESTORE_JOBS`: psql sessions a load into a new database (a drill, a swap) uses at once, 1…8; default this
+    /// machine's CPU count, at most 8 (the server is usually local).
+    public var restoreJobs = Configuration.defaultRestoreJobs
     /// `POSTGRES_*`.
     public var postgres: PostgresConnection
     /// `PGBACKUP_OPERATORS`: API users (nginx's `REMOTE_USER`) who may change anything or download; unset: nobody.
@@ -40,6 +43,7 @@ public struct Configuration: Sendable, Equatable {
     public var remote: RemoteSettings?
 
     public static let defaultEnvFile = "/etc/pgbackup/pgbackup.env"
+    public static let defaultRestoreJobs = min(8, max(1, ProcessInfo.processInfo.activeProcessorCount))
 
     public init(
         backupDirectory: String = "/var/lib/pgbackup/backups", retentionDays: Int = 7, maxCount: Int = 30,
@@ -64,7 +68,7 @@ public struct Configuration: Sendable, Equatable {
     static let knownBackupKeys: Set<String> = Set([
         "BACKUP_DIR", "BACKUP_RETENTION_DAYS", "BACKUP_MAX_COUNT", "BACKUP_INTERVAL_HOURS", "BACKUP_ENABLED",
         "BACKUP_COMPRESSION", "BACKUP_COMPRESSION_LEVEL", "BACKUP_LOCK_WAIT_TIMEOUT",
-        "BACKUP_DRILL_DATABASE", "BACKUP_DRILL_INTERVAL_HOURS",
+        "BACKUP_DRILL_DATABASE", "BACKUP_DRILL_INTERVAL_HOURS", "BACKUP_RESTORE_JOBS",
         "BACKUP_AGE_RECIPIENTS_FILE", "BACKUP_AGE_IDENTITY_FILE",
         "BACKUP_REMOTE", "BACKUP_RCLONE_CONFIG", "BACKUP_REMOTE_RETENTION_DAYS", "BACKUP_REMOTE_MAX_COUNT",
     ]).union(Monitoring.keys)
@@ -119,6 +123,7 @@ public struct Configuration: Sendable, Equatable {
         if let hours = try settings.positive("BACKUP_INTERVAL_HOURS", max: 87_600) { config.intervalHours = hours }
         try parseCompressionSettings(settings, into: &config)
         try parseDrillSettings(settings, into: &config)
+        if let jobs = try settings.positive("BACKUP_RESTORE_JOBS", max: 8) { config.restoreJobs = jobs }
         if let seconds = try settings.positive("BACKUP_LOCK_WAIT_TIMEOUT", max: 86_400) {
             config.lockWaitTimeoutSeconds = seconds
         }

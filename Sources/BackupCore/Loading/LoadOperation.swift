@@ -15,8 +15,15 @@ struct LoadOperation {
     /// The key an encrypted backup is decrypted with (already matched to its recipients).
     var identity: AgeIdentity?
     var age = AgeTool(environment: [:])
+    /// How many psql sessions load at once (`BACKUP_RESTORE_JOBS`); 1 is the one session below, more is
+    /// `ParallelLoad`.
+    var jobs = 1
 
     func run(_ metadata: BackupMetadata, into database: String, serverVersion: Int, progress: ProgressHandler?) throws {
+        if jobs > 1 {
+            return try ParallelLoad(load: self, jobs: jobs)
+                .run(metadata, into: database, serverVersion: serverVersion, progress: progress)
+        }
         let (lockTimeout, preamble) = PsqlSession.settings(tools, serverVersion: serverVersion)
         let session = try PsqlSession.start(tools.restoreCommand(database: database), preamble: preamble)
         defer { session.stop() }

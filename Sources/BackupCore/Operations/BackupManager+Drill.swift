@@ -82,8 +82,9 @@ extension BackupManager {
             let header = DumpHeader.read(metadata.filename, from: store, codec: metadata.compression,
                                          decrypting: identity.map { ($0, age) })
             try checkDumpVersion(metadata, header: header, target: scratch, server: server)
-            try LoadOperation(storage: store, tools: tools, identity: identity, age: age)
-                .run(metadata, into: scratch, serverVersion: server.number, progress: progress)
+            var load = LoadOperation(storage: store, tools: tools, identity: identity, age: age)
+            load.jobs = configuration.restoreJobs
+            try load.run(metadata, into: scratch, serverVersion: server.number, progress: progress)
             return (try tools.rowCounts(database: scratch), nil)
         } catch let error as BackupError where !error.isInterruption && Interruption.shared.signal == nil {
             logger.warning("drill restore failed", metadata: ["filename": "\(metadata.filename)", "error": "\(error)"])

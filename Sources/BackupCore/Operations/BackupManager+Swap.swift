@@ -87,8 +87,9 @@ extension BackupManager {
             try tools.execute(like.create, database: place.maintenance)
             try tools.execute((like.after + ["COMMENT ON DATABASE \"\(new)\" IS \(PostgresTools.literal(marker.comment))"])
                 .joined(separator: ";\n"), database: place.maintenance)
-            try LoadOperation(storage: store, tools: tools, identity: identity, age: age)
-                .run(metadata, into: new, serverVersion: place.server.number, progress: progress)
+            var load = LoadOperation(storage: store, tools: tools, identity: identity, age: age)
+            load.jobs = configuration.restoreJobs
+            try load.run(metadata, into: new, serverVersion: place.server.number, progress: progress)
             try Interruption.shared.check("restore")
             if let expected = metadata.tables {
                 let mismatches = DrillResult.mismatches(expected: expected, found: try tools.rowCounts(database: new))

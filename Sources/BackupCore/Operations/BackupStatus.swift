@@ -39,6 +39,7 @@ public struct BackupStatus: Sendable {
             ("total_size_bytes", .int(summary.totalSizeBytes)),
             ("compression", .string(configuration.codec.rawValue)),
             ("compression_level", .int(Int64(configuration.compressionLevel))),
+            ("restore_jobs", .int(Int64(configuration.restoreJobs))),
             ("last_backup", lastBackup.map {
                 .object([("filename", .string($0.filename)), ("created_at", .string(Timestamp.iso8601($0.createdAt))),
                          ("kind", $0.kind.map { .string($0.rawValue) } ?? .null)])

@@ -5,10 +5,13 @@ import Foundation
 /// that. So COMMIT reaches psql when nothing else is left to run, and a signal before it can still stop psql
 /// and roll back, however much of the dump was waiting in the pipe. psql's stdout is read on a thread of its
 /// own (a dump's `SELECT set_config(…)` lines print there too), which owns and closes the descriptor.
+///
+/// A parallel load sends the marker again at each of its barriers, as a query (`query`: psql refuses `\echo`
+/// between the dump's `\restrict` and `\unrestrict`), and waits for the n-th one (`wait(count:)`).
 final class PsqlReadiness: @unchecked Sendable {
     let marker: String
     private let condition = NSCondition()
-    private var seen = false
+    private var seen = 0
     private var ended = false
 
     init(fd: Int32) {
@@ -20,8 +23,8 @@ final class PsqlReadiness: @unchecked Sendable {
         nonisolated(unsafe) var tail: [UInt8] = []
         DescriptorDrain.start(fd: fd, threadName: "pgbackup-psql-out", chunk: { [self] bytes in
             tail.append(contentsOf: bytes)
-            if Self.contains(tail, needle) { signal { seen = true } }
-            if tail.count > needle.count { tail.removeFirst(tail.count - needle.count) }
+            let found = Self.count(&tail, needle)
+            if found > 0 { signal { seen += found } }
         }, ended: { [self] in
             signal { ended = true }
         })
@@ -37,18 +40,34 @@ final class PsqlReadiness: @unchecked Sendable {
     /// The psql meta-command that prints the marker.
     var command: [UInt8] { Array("\n\\echo \(marker)\n".utf8) }
 
+    /// The SQL statement whose one-row answer prints the marker: it runs in restricted mode too.
+    var query: [UInt8] { Array("\nSELECT '\(marker)' AS pgbackup_ready;\n".utf8) }
+
     /// Waits until psql printed the marker (true) or its output ended without it (false: psql stopped).
-    func wait() -> Bool {
+    func wait() -> Bool { wait(count: 1) }
+
+    /// Waits until psql printed the marker `count` times in all (true), or its output ended first (false).
+    func wait(count: Int) -> Bool {
         condition.lock()
         defer { condition.unlock() }
-        while !seen && !ended { condition.wait() }
-        return seen
+        while seen < count && !ended { condition.wait() }
+        return seen >= count
     }
 
-    static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
-        guard haystack.count >= needle.count else { return false }
-        return (0...(haystack.count - needle.count)).contains { start in
-            haystack[start..<(start + needle.count)].elementsEqual(needle)
+    /// How many whole markers `tail` holds; what follows the last one is kept, cut to less than a marker's length.
+    static func count(_ tail: inout [UInt8], _ needle: [UInt8]) -> Int {
+        var found = 0
+        var start = 0
+        while tail.count - start >= needle.count {
+            if tail[start..<(start + needle.count)].elementsEqual(needle) {
+                found += 1
+                start += needle.count
+            } else {
+                start += 1
+            }
         }
+        let keep = min(tail.count - start, needle.count - 1)
+        tail.removeFirst(tail.count - keep)
+        return found
     }
 }

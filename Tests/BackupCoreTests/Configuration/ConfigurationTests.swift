@@ -17,6 +17,7 @@ struct ConfigurationTests {
         #expect(config.codec == .gzip)
         #expect(config.compressionLevel == 6)
         #expect(config.lockWaitTimeoutSeconds == 300)
+        #expect(config.restoreJobs == min(8, ProcessInfo.processInfo.activeProcessorCount))
         #expect(config.postgres == PostgresConnection(host: "localhost", port: 5432, database: "postgres", user: "postgres"))
         #expect(config.postgres.password == nil)
         #expect(warnings.isEmpty)
@@ -33,6 +34,7 @@ struct ConfigurationTests {
             "BACKUP_ENABLED": "false",
             "BACKUP_COMPRESSION_LEVEL": "9",
             "BACKUP_LOCK_WAIT_TIMEOUT": "60",
+            "BACKUP_RESTORE_JOBS": "3",
             "POSTGRES_HOST": "/run/postgresql",
             "POSTGRES_PORT": "5433",
             "POSTGRES_DB": "unicorn_db",
@@ -46,6 +48,7 @@ struct ConfigurationTests {
         #expect(config.enabled == false)
         #expect(config.compressionLevel == 9)
         #expect(config.lockWaitTimeoutSeconds == 60)
+        #expect(config.restoreJobs == 3)
         #expect(config.postgres.host == "/run/postgresql")
         #expect(config.postgres.port == 5433)
         #expect(config.postgres.database == "unicorn_db")
@@ -97,6 +100,8 @@ struct ConfigurationTests {
         BadValue(variable: "BACKUP_COMPRESSION_LEVEL", value: "10", reason: "must be between 1 and 9"),
         BadValue(variable: "BACKUP_COMPRESSION_LEVEL", value: "0", reason: "must be between 1 and 9"),
         BadValue(variable: "BACKUP_LOCK_WAIT_TIMEOUT", value: "0", reason: "must be between 1 and 86400"),
+        BadValue(variable: "BACKUP_RESTORE_JOBS", value: "9", reason: "must be between 1 and 8"),
+        BadValue(variable: "BACKUP_RESTORE_JOBS", value: "0", reason: "must be between 1 and 8"),
         BadValue(variable: "POSTGRES_PORT", value: "70000", reason: "must be between 1 and 65535"),
         BadValue(variable: "POSTGRES_PORT", value: "0", reason: "must be between 1 and 65535"),
         BadValue(variable: "POSTGRES_PORT", value: "postgres", reason: "not a whole number"),

@@ -29,6 +29,8 @@ struct BenchmarkSmokeTests {
         "| `pgbackup verify` of the zstd backup",
         "| `gunzip -c f \\| psql -q -X -v ON_ERROR_STOP=1` (baseline) |",
         "| `pgbackup restore --no-safety-backup --yes` |",
+        "| `pgbackup drill` (`BACKUP_RESTORE_JOBS=1`; loads, then counts every table) |",
+        "| `pgbackup drill` (default: ",
         "| `zstd -dc f \\| psql -q -X -v ON_ERROR_STOP=1` (baseline)",
         "| `pgbackup restore --no-safety-backup --yes` of the zstd backup",
     ]
