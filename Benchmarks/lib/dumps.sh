@@ -149,6 +149,12 @@ restore_suite() {
             BACKUP_DRILL_DATABASE=bench_drill "$BIN/pgbackup" drill "$BACKUP_NAME"
         measure drill_default - -- env -u BACKUP_RESTORE_JOBS BACKUP_DIR="$WORK/create" POSTGRES_DB=bench \
             BACKUP_DRILL_DATABASE=bench_drill "$BIN/pgbackup" drill "$BACKUP_NAME"
+        # restore --swap (issue 15): into a new database loaded on the default sessions, checked, swapped in for
+        # an existing (empty) target; the replaced database is not kept, so nothing accumulates between runs.
+        fresh_database restore_swap
+        measure restore_swap - -- env -u BACKUP_RESTORE_JOBS BACKUP_DIR="$WORK/create" POSTGRES_DB=bench \
+            BACKUP_KEEP_PREVIOUS_DATABASES=0 "$BIN/pgbackup" restore "$BACKUP_NAME" --swap --yes --target-db restore_swap
+        check_restored restore_swap
         fresh_database restore_unzstd
         measure restore_unzstd - -- bash -c 'set -o pipefail; zstd -q -dc "$1" | psql -q -X -v ON_ERROR_STOP=1 -d "$2"' \
             _ "$ZSTD_FILE" restore_unzstd

@@ -102,6 +102,8 @@ EOF
     row '`pgbackup drill` (`BACKUP_RESTORE_JOBS=1`; loads, then counts every table)' drill_jobs1 restore_gunzip
     row "\`pgbackup drill\` (default: $(restore_jobs_default) sessions; loads, then counts every table)" drill_default \
         restore_gunzip
+    row "\`pgbackup restore --swap\` (default: $(restore_jobs_default) sessions; load, count check, rename)" restore_swap \
+        restore_gunzip
     printf '\n'
     table_head '`zstd -dc \| psql`'
     row "\`zstd -dc f \\| psql -q -X -v ON_ERROR_STOP=1\` (baseline)$(zstd_file_note)" restore_unzstd restore_unzstd
@@ -187,6 +189,8 @@ print_targets() {
         "${R_WALL[restore_pgbackup]} <= ${R_WALL[restore_gunzip]}"
     target_row 'restore, zstd ≤ 1.0 × `zstd -dc \| psql`' "$restore_zstd ×" \
         "${R_WALL[restore_pgbackup_zstd]} <= ${R_WALL[restore_unzstd]}" zstd
+    target_row 'restore --swap ≤ 0.75 × `gunzip -c \| psql`' "$(ratio "${R_WALL[restore_swap]}" "${R_WALL[restore_gunzip]}") ×" \
+        "${R_WALL[restore_swap]} <= 0.75 * ${R_WALL[restore_gunzip]}"
     target_row 'verify ≤ 0.25 × `gunzip -c FILE > /dev/null` (the same gzip file)' "$verify_gzip ×" \
         "${R_WALL[pgbackup_verify]} <= 0.25 * ${R_WALL[gunzip_only]}"
     local id
@@ -195,10 +199,11 @@ print_targets() {
     done
     # Every pgbackup operation the benchmark timed, and the responder after all the wrk runs.
     local figures="" condition="$RESPONDER_HWM_KB <= 65536"
-    for id in pgbackup_create pgbackup_create_zstd pgbackup_verify pgbackup_verify_zstd restore_pgbackup restore_pgbackup_zstd; do
+    for id in pgbackup_create pgbackup_create_zstd pgbackup_verify pgbackup_verify_zstd restore_pgbackup restore_pgbackup_zstd \
+        restore_swap; do
         figures+="${R_RSS[$id]}, "
         condition+=" && ${R_RSS[$id]} <= 64"
     done
-    target_row 'peak RSS ≤ 64 MiB: create gzip/zstd, verify gzip/zstd, restore gzip/zstd, responder' \
+    target_row 'peak RSS ≤ 64 MiB: create gzip/zstd, verify gzip/zstd, restore gzip/zstd, restore --swap, responder' \
         "$figures$(calc "$RESPONDER_HWM_KB / 1024" 1) MiB" "$condition"
 }
