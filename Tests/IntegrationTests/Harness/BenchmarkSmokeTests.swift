@@ -31,6 +31,7 @@ struct BenchmarkSmokeTests {
         "| `pgbackup restore --no-safety-backup --yes` |",
         "| `pgbackup drill` (`BACKUP_RESTORE_JOBS=1`; loads, then counts every table) |",
         "| `pgbackup drill` (default: ",
+        "| `pgbackup restore --swap` (default: ",
         "| `zstd -dc f \\| psql -q -X -v ON_ERROR_STOP=1` (baseline)",
         "| `pgbackup restore --no-safety-backup --yes` of the zstd backup",
     ]
@@ -53,7 +54,8 @@ struct BenchmarkSmokeTests {
         "| verify ≤ 0.25 × `gunzip -c FILE > /dev/null` (the same gzip file) |",
         "| list idle p99 ≤ 20 ms |",
         "| status busy p99 ≤ 20 ms |",
-        "| peak RSS ≤ 64 MiB: create gzip/zstd, verify gzip/zstd, restore gzip/zstd, responder |",
+        "| restore --swap ≤ 0.75 × `gunzip -c \\| psql` |",
+        "| peak RSS ≤ 64 MiB: create gzip/zstd, verify gzip/zstd, restore gzip/zstd, restore --swap, responder |",
         "| create with age ≤ 1.10 × create without (the same run) |",
         "| create with age: peak RSS ≤ 64 MiB |",
     ]
