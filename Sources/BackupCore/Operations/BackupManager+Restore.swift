@@ -8,16 +8,8 @@ extension BackupManager {
     public func restore(_ name: String, targetDatabase: String? = nil, safetyBackup: Bool = true,
                         terminateConnections: Bool = false, user: String? = nil,
                         progress: ProgressHandler? = nil) throws -> RestoreResult {
-        try checkRestoreRequest(name, targetDatabase: targetDatabase, backupMustExist: false)
-        let lock = try store.lock("restore", now: clock.now(), writesNothing: !safetyBackup)
-        defer { withExtendedLifetime(lock) {} }
-        let started = Date()
-        // A safety backup made here is uploaded once the restore is over (or failed), under the same lock.
-        defer { if safetyBackup, let remote { _ = pushLocked(remote, progress: nil) } }
-        do { return try Interruption.shared.during("restore") {
-            try fetchIfRemoteOnly(name, progress: progress)
-            let metadata = try store.metadata(name)
-            let target = try restoreTarget(for: metadata, explicit: targetDatabase)
+        try restoring(name, targetDatabase: targetDatabase, safetyBackup: safetyBackup, progress: progress) {
+            metadata, target, started in
             logger.info("restoring backup", metadata: ["filename": "\(name)", "target": "\(target)", "user": "\(user ?? "-")"])
             // An encrypted backup without a matching key is refused here, before the safety backup and psql.
             let identity = try identity(for: metadata, required: true)
@@ -41,6 +33,25 @@ extension BackupManager {
                                        durationSeconds: Date().timeIntervalSince(started))
             result.terminatedSessions = terminated
             logger.info("restore finished", metadata: ["filename": "\(name)", "target": "\(target)"])
+            return result
+        }
+    }
+
+    /// The frame both restore modes share: the request checked, the restore lock held, a backup known only on the
+    /// remote fetched, all of it inside the interruption window, the outcome recorded (status, notifications), and
+    /// a safety backup made on the way uploaded once it is over (or failed), under the same lock. `body` gets the
+    /// backup's metadata, its target and when the restore started (the lock held).
+    func restoring(_ name: String, targetDatabase: String?, safetyBackup: Bool, progress: ProgressHandler?,
+                   _ body: (BackupMetadata, String, Date) throws -> RestoreResult) throws -> RestoreResult {
+        try checkRestoreRequest(name, targetDatabase: targetDatabase, backupMustExist: false)
+        let lock = try store.lock("restore", now: clock.now(), writesNothing: !safetyBackup)
+        defer { withExtendedLifetime(lock) {} }
+        let started = Date()
+        defer { if safetyBackup, let remote { _ = pushLocked(remote, progress: nil) } }
+        do { return try Interruption.shared.during("restore") {
+            try fetchIfRemoteOnly(name, progress: progress)
+            let metadata = try store.metadata(name)
+            let result = try body(metadata, try restoreTarget(for: metadata, explicit: targetDatabase), started)
             recordSuccess(operation: "restore", backup: name)
             return result
         } } catch {

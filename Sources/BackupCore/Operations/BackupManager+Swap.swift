@@ -9,18 +9,11 @@ extension BackupManager {
     public func restoreSwap(_ name: String, targetDatabase: String? = nil, safetyBackup: Bool = false,
                             terminateConnections: Bool = false, user: String? = nil,
                             progress: ProgressHandler? = nil) throws -> RestoreResult {
-        try checkRestoreRequest(name, targetDatabase: targetDatabase, backupMustExist: false)
         if let problem = SwapNames.problem(target: targetDatabase ?? configuration.postgres.database) {
             throw BackupError.invalidInput(problem)
         }
-        let lock = try store.lock("restore", now: clock.now(), writesNothing: !safetyBackup)
-        defer { withExtendedLifetime(lock) {} }
-        let started = Date()
-        defer { if safetyBackup, let remote { _ = pushLocked(remote, progress: nil) } }
-        do { return try Interruption.shared.during("restore") {
-            try fetchIfRemoteOnly(name, progress: progress)
-            let metadata = try store.metadata(name)
-            let target = try restoreTarget(for: metadata, explicit: targetDatabase)
+        return try restoring(name, targetDatabase: targetDatabase, safetyBackup: safetyBackup, progress: progress) {
+            metadata, target, started in
             logger.info("restoring backup by swap", metadata: ["filename": "\(name)", "target": "\(target)", "user": "\(user ?? "-")"])
             let identity = try identity(for: metadata, required: true)
             try checkBeforeRestoring(metadata, identity: identity)
@@ -54,11 +47,7 @@ extension BackupManager {
             result.durationSeconds = Date().timeIntervalSince(started)
             logger.info("restore by swap finished", metadata: ["filename": "\(name)", "target": "\(target)",
                                                               "swap_seconds": "\(result.swapSeconds ?? 0)"])
-            recordSuccess(operation: "restore", backup: name)
             return result
-        } } catch {
-            recordFailure(operation: "restore", error: error, backup: name)
-            throw error
         }
     }
 
