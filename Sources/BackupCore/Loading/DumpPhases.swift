@@ -5,9 +5,8 @@
 ///   on lane 0;
 /// - data: each table's rows on any lane (in chunks, see `DumpSplitter`), sequence values and large objects on
 ///   lane 0 in order; a barrier before it (the tables exist) and after it (every row is in);
-/// - post-data: indexes and PRIMARY KEY/UNIQUE/EXCLUDE constraints in parallel, those of one table on one lane (a
-///   constraint takes an ACCESS EXCLUSIVE lock: two lanes on one table would wait for each other); at the first
-///   entry of any other kind (a foreign key needs its unique index, a trigger or a matview refresh needs the
+/// - post-data: indexes and PRIMARY KEY/UNIQUE/EXCLUDE constraints in parallel, each placed by
+///   `PostDataScheduler` once its statement says which table; at the first entry of any other kind (a foreign key needs its unique index, a trigger or a matview refresh needs the
 ///   data, an index attach needs both indexes) a barrier, and the rest in order on lane 0.
 struct DumpPhases {
     enum Phase: Equatable { case preamble, preData, data, postParallel, serial }
@@ -18,16 +17,11 @@ struct DumpPhases {
         case ordered
         /// Rows: on whichever lane is least busy.
         case rows
-        /// On the lane of the table its statement names (`lane(forStatement:)`), once that line is seen.
+        /// Where `PostDataScheduler` puts it, once its statement's line says which table.
         case byTable
     }
 
     private(set) var phase = Phase.preamble
-    let lanes: Int
-    private var tableLanes: [String: Int] = [:]
-    private var nextTableLane = 0
-
-    init(lanes: Int) { self.lanes = lanes }
 
     private static let dataTypes: Set<String> = [
         "SEQUENCE SET", "BLOBS", "BLOB DATA", "LARGE OBJECTS", "LARGE OBJECT",
@@ -58,17 +52,6 @@ struct DumpPhases {
         }
     }
 
-    /// The lane of a `.byTable` entry whose first statement line is `statement`; nil when it names no table this
-    /// understands: the entry then ends the parallel part (`serialFromHere`).
-    mutating func lane(forStatement statement: String) -> Int? {
-        guard let table = IndexTarget.table(of: statement) else { return nil }
-        if let lane = tableLanes[table] { return lane }
-        let lane = nextTableLane
-        nextTableLane = (nextTableLane + 1) % lanes
-        tableLanes[table] = lane
-        return lane
-    }
-
     /// An entry could not be placed by table: it and everything after it go in order (after a barrier).
     mutating func serialFromHere() { phase = .serial }
 }
@@ -77,6 +60,13 @@ struct DumpPhases {
 /// table …` or `ALTER TABLE [ONLY] table` (pg_dump puts `ADD CONSTRAINT …` on the next line). Quoted names may hold
 /// spaces, dots and doubled quotes; the name is returned as written (`public."Mixed Case"`).
 enum IndexTarget {
+    /// The table of `COPY table [(columns)] FROM stdin;`, as written.
+    static func table(ofCopy statement: String) -> String? {
+        var scanner = Scanner(Substring(statement))
+        guard scanner.keyword("COPY") else { return nil }
+        return scanner.qualifiedName()
+    }
+
     static func table(of statement: String) -> String? {
         var scanner = Scanner(Substring(statement))
         if scanner.keyword("CREATE") {

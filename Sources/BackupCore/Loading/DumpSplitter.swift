@@ -18,7 +18,8 @@ final class DumpSplitter: ByteStage {
     static let minimumChunk = 1 << 20
     private let lanes: LoadLanes
     private let chunkLimit: Int
-    private var phases: DumpPhases
+    private var phases = DumpPhases()
+    private let postData: PostDataScheduler
     private var lane = 0
     // Outside COPY data: the line being assembled across input chunks, or streaming on (`overlong`).
     private var held: [UInt8] = []
@@ -27,20 +28,23 @@ final class DumpSplitter: ByteStage {
     private var previousWasBlank = false
     /// A post-data entry's comment lines, held until its statement says which table (and so which lane).
     private var waitingEntry: [UInt8]?
+    private var waitingType = ""
     private var expectingCopy = false
     private var inRoutine = false
     private var openQuote: Substring?
     // In COPY data: the statement line (for the next chunk), the rows' bytes in this chunk, the row that
     // straddles input chunks (its length and first two bytes, enough to know `\.`).
     private var copyLine: [UInt8]?
+    private var copyTable: String?
     private var chunkBytes = 0
+    private var tableBytes = 0
     private var rowLength = 0
     private var rowHead: [UInt8] = []
 
     init(lanes: LoadLanes, chunkLimit: Int = DumpSplitter.defaultChunkLimit) {
         self.lanes = lanes
         self.chunkLimit = chunkLimit
-        phases = DumpPhases(lanes: lanes.count)
+        postData = PostDataScheduler(lanes: lanes)
     }
 
     func write(_ chunk: UnsafeRawBufferPointer) throws {
@@ -136,7 +140,9 @@ final class DumpSplitter: ByteStage {
            text.suffix(Self.copySuffix.count).elementsEqual(Self.copySuffix) {
             expectingCopy = false
             copyLine = Array(text) + Self.newline
+            copyTable = IndexTarget.table(ofCopy: String(decoding: text, as: UTF8.self))
             chunkBytes = 0
+            tableBytes = 0
         }
     }
 
@@ -169,11 +175,13 @@ final class DumpSplitter: ByteStage {
             if isEnd {
                 try lanes.send(UnsafeRawBufferPointer(start: base + spanStart, count: position - spanStart), to: lane)
                 self.copyLine = nil
+                if let copyTable { postData.loaded(tableBytes, into: copyTable) }
                 previousWasBlank = false
                 previousWasDashes = false
                 return position
             }
             chunkBytes += length + 1
+            tableBytes += length + 1
             if chunkBytes >= chunkLimit
                 || (chunkBytes >= Self.minimumChunk && lanes.isBusy(lane, adding: position - spanStart)) {
                 try lanes.send(UnsafeRawBufferPointer(start: base + spanStart, count: position - spanStart), to: lane)
@@ -191,6 +199,7 @@ final class DumpSplitter: ByteStage {
     }
 
     private func startEntry(_ type: String) throws {
+        try postData.entryEnded()
         if let waitingEntry {
             // An entry without a statement (nothing to run): it goes where the next one goes.
             self.waitingEntry = nil
@@ -204,15 +213,17 @@ final class DumpSplitter: ByteStage {
         switch placement {
         case .ordered: lane = 0
         case .rows: lane = lanes.pickLane()
-        case .byTable: waitingEntry = []
+        case .byTable:
+            waitingEntry = []
+            waitingType = type
         }
     }
 
     private func placeWaitingEntry(statement: String) throws {
         guard let entry = waitingEntry else { return }
         waitingEntry = nil
-        if let tableLane = phases.lane(forStatement: statement) {
-            lane = tableLane
+        if let table = IndexTarget.table(of: statement) {
+            lane = try postData.lane(table: table, exclusive: waitingType == "CONSTRAINT")
         } else {
             phases.serialFromHere()
             try lanes.barrier()
@@ -231,18 +242,4 @@ final class DumpSplitter: ByteStage {
         guard previousWasBlank, waitingEntry == nil, text.last == UInt8(ascii: ";") else { return false }
         return text.starts(with: Self.tablespacePrefix) || text.starts(with: Self.accessMethodPrefix)
     }
-
-    static let newline: [UInt8] = [0x0A]
-    static let endOfCopy = Array("\\.\n".utf8)
-    private static let dashes = Array("--".utf8)
-    private static let namePrefix = Array("-- Name: ".utf8)
-    private static let dataPrefix = Array("-- Data for Name: ".utf8)
-    private static let copyPrefix = Array("COPY ".utf8)
-    private static let copySuffix = Array(" FROM stdin;".utf8)
-    private static let setPrefix = Array("SET ".utf8)
-    private static let setConfigPrefix = Array("SELECT pg_catalog.set_config(".utf8)
-    private static let restrictPrefix = Array("\\restrict ".utf8)
-    private static let unrestrictPrefix = Array("\\unrestrict ".utf8)
-    private static let tablespacePrefix = Array("SET default_tablespace = ".utf8)
-    private static let accessMethodPrefix = Array("SET default_table_access_method = ".utf8)
 }

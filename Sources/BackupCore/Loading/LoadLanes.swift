@@ -14,6 +14,13 @@ protocol LoadLanes: AnyObject {
     func isBusy(_ lane: Int, adding pending: Int) -> Bool
     /// Hands what is queued to whichever lane can take it now, without waiting (called after each input chunk).
     func kick() throws
+    /// Asks `lane` to report once it ran everything sent to it so far; returns the report's number on that lane.
+    func mark(_ lane: Int) throws -> Int
+    /// Whether `lane` reported its `mark`-th report (so it ran all sent before it).
+    func reached(_ lane: Int, mark: Int) -> Bool
+    /// Hands on everything queued, then returns once some lane reported a mark (or after a while: callers
+    /// look again). Throws when a lane stopped.
+    func waitForProgress() throws
 }
 
 extension LoadLanes {

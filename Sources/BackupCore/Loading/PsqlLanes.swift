@@ -15,7 +15,9 @@ final class PsqlLanes: LoadLanes {
     private var queues: [[UInt8]]
     /// Bytes at the front of each queue already written.
     private var written: [Int]
-    private var barriers = 0
+    /// Marks sent to each lane (barriers and `mark`), and the signal its readiness gives at each one it prints.
+    private var marks: [Int]
+    private let progress = DispatchSemaphore(value: 0)
     private var nextPick = 0
     private var lastKick: UInt64 = 0
     private static let kickInterval: UInt64 = 5_000_000
@@ -32,7 +34,9 @@ final class PsqlLanes: LoadLanes {
         self.sessions = sessions
         queues = Array(repeating: [], count: sessions.count)
         written = Array(repeating: 0, count: sessions.count)
+        marks = Array(repeating: 0, count: sessions.count)
         for (lane, session) in sessions.enumerated() {
+            session.readiness.observe { [progress] in progress.signal() }
             guard let fd = session.child.stdin else { throw stopped(lane) }
             do { try session.input.flush() } catch { throw stopped(lane) }
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
@@ -76,14 +80,31 @@ final class PsqlLanes: LoadLanes {
 
     /// Every lane gets the readiness query; returns once each printed it (so it ran all sent before).
     func barrier() throws {
-        if let failedLane { throw stopped(failedLane) }
-        barriers += 1
-        for lane in 0..<count { queues[lane].append(contentsOf: sessions[lane].readiness.query) }
+        for lane in 0..<count { _ = try mark(lane) }
         try pump { (0..<self.count).allSatisfy { self.queued($0) == 0 } }
-        for (lane, session) in sessions.enumerated() where !session.readiness.wait(count: barriers) {
+        for (lane, session) in sessions.enumerated() where !session.readiness.wait(count: marks[lane]) {
             failedLane = failedLane ?? lane
             throw stopped(lane)
         }
+    }
+
+    func mark(_ lane: Int) throws -> Int {
+        if let failedLane { throw stopped(failedLane) }
+        queues[lane].append(contentsOf: sessions[lane].readiness.query)
+        marks[lane] += 1
+        return marks[lane]
+    }
+
+    func reached(_ lane: Int, mark: Int) -> Bool { sessions[lane].readiness.progress.seen >= mark }
+
+    func waitForProgress() throws {
+        try pump { (0..<self.count).allSatisfy { self.queued($0) == 0 } }
+        for lane in 0..<count {
+            let (seen, ended) = sessions[lane].readiness.progress
+            if ended && seen < marks[lane] { throw stopped(lane) }
+        }
+        try Interruption.shared.check("restore")
+        _ = progress.wait(timeout: .now() + 1)
     }
 
     /// Writes until `done`; waits in poll(2) (a second at a time, so a signal is noticed) while it is not.

@@ -13,6 +13,7 @@ final class PsqlReadiness: @unchecked Sendable {
     private let condition = NSCondition()
     private var seen = 0
     private var ended = false
+    private var observer: (@Sendable () -> Void)?
 
     init(fd: Int32) {
         var bytes = [UInt8](repeating: 0, count: 16)
@@ -34,7 +35,24 @@ final class PsqlReadiness: @unchecked Sendable {
         condition.lock()
         change()
         condition.broadcast()
+        let observer = observer
         condition.unlock()
+        observer?()
+    }
+
+    /// Called (on the drain thread) after each marker psql prints and when its output ends: a parallel load waits
+    /// on one signal for all its lanes.
+    func observe(_ observer: @escaping @Sendable () -> Void) {
+        condition.lock()
+        self.observer = observer
+        condition.unlock()
+    }
+
+    /// The markers printed so far, and whether psql's output ended; without waiting.
+    var progress: (seen: Int, ended: Bool) {
+        condition.lock()
+        defer { condition.unlock() }
+        return (seen, ended)
     }
 
     /// The psql meta-command that prints the marker.

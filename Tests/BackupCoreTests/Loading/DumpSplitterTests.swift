@@ -30,6 +30,24 @@ final class RecordingLanes: LoadLanes {
     func isBusy(_ lane: Int, adding pending: Int) -> Bool { false }
     func kick() throws {}
 
+    /// Marks sent to each lane; a lane reaches them only when `waitForProgress` runs (everything finishes then).
+    var marks: [Int] { sent }
+    private(set) var waits = 0
+    private lazy var sent = Array(repeating: 0, count: count)
+    private lazy var reachedMarks = Array(repeating: 0, count: count)
+
+    func mark(_ lane: Int) throws -> Int {
+        sent[lane] += 1
+        return sent[lane]
+    }
+
+    func reached(_ lane: Int, mark: Int) -> Bool { reachedMarks[lane] >= mark }
+
+    func waitForProgress() throws {
+        waits += 1
+        reachedMarks = sent
+    }
+
     /// The lane's text from the n-th barrier on (0: from the start) up to the next one.
     func part(_ lane: Int, after barrier: Int) -> String {
         let pieces = texts[lane].components(separatedBy: "\n<barrier ")
@@ -112,7 +130,7 @@ struct DumpSplitterTests {
         for lane in 1..<3 { #expect(!lanes.texts[lane].contains("lo_open") && !lanes.texts[lane].contains("setval")) }
     }
 
-    @Test("indexes and key constraints run in parallel, a table's on one lane; the rest in order after a barrier")
+    @Test("indexes and key constraints run in parallel, an index behind its table's constraint; the rest in order after a barrier")
     func postData() throws {
         let lanes = try Self.split(SplitterSampleDump.text, lanes: 3)
         let parallel = (0..<3).map { lanes.part($0, after: 2) }
