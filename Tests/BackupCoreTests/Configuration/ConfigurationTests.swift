@@ -292,6 +292,24 @@ struct ConfigurationTests {
         #expect(warnings == ["unknown setting BACKUP_SURPRISE is ignored"])
     }
 
+    @Test("every BACKUP_* setting the configuration reads is known, so none is reported as ignored")
+    func everyReadSettingIsKnown() throws {
+        let directory = try SourceShapeTests.sourcesDirectory() + "/BackupCore/Configuration"
+        let pattern = try NSRegularExpression(pattern: #""(BACKUP_[A-Z_]+)""#)
+        var read: Set<String> = []
+        for path in try SourceShapeTests.swiftFiles(under: directory) {
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+            for match in pattern.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+                read.insert((text as NSString).substring(with: match.range(at: 1)))
+            }
+        }
+        #expect(read.count >= 20, "the scan found \(read.count) settings")
+        #expect(read.subtracting(Configuration.knownBackupKeys).sorted() == [])
+        let (config, warnings) = try Configuration.parse(["BACKUP_KEEP_PREVIOUS_DATABASES": "3"])
+        #expect(config.keepPreviousDatabases == 3)
+        #expect(warnings.isEmpty)
+    }
+
     @Test("an explicit env file that cannot be read is an error naming it")
     func loadMissingFile() {
         #expect(throws: BackupError.invalidConfiguration(
