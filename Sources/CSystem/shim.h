@@ -9,6 +9,7 @@ extern pid_t gettid(void);
 /* Values from glibc's <spawn.h> and <fcntl.h> (Linux, all architectures). */
 #define PGB_POSIX_SPAWN_SETSID 0x80
 #define PGB_F_SETPIPE_SZ 1031
+#define PGB_F_GETPIPE_SZ 1032
 
 /* Starts writeback of a file range without waiting for it, so a final fsync has little left to do. */
 extern int sync_file_range(int fd, long long offset, long long nbytes, unsigned int flags);

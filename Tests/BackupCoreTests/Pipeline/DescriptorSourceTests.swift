@@ -30,6 +30,49 @@ struct DescriptorSourceTests {
         #expect(sizes.count >= Self.text.count / chunkSize)
     }
 
+    @Test("pauses after small reads only on an enlarged pipe: never on a file or a pipe of the default size")
+    func smallReadLimit() throws {
+        let dir = try TemporaryDirectory()
+        let path = try dir.write("input", Self.text)
+        let file = open(path, O_RDONLY | O_CLOEXEC)
+        defer { close(file) }
+        #expect(DescriptorSource.smallReadLimit(fd: file, chunkSize: 1 << 20) == 0)
+        var fds: [Int32] = [0, 0]
+        try #require(pipe(&fds) == 0)
+        defer { close(fds[0]); close(fds[1]) }
+        #expect(DescriptorSource.smallReadLimit(fd: fds[0], chunkSize: 1 << 20) == 0)
+        ChildProcess.enlargePipe(fds[0])
+        #expect(DescriptorSource.smallReadLimit(fd: fds[0], chunkSize: 1 << 20) == 128 << 10)
+        #expect(DescriptorSource.smallReadLimit(fd: fds[0], chunkSize: 64 << 10) == 8 << 10)
+    }
+
+    @Test("an enlarged pipe written a page at a time, slowly, arrives whole and in order")
+    func tricklingPipe() throws {
+        var fds: [Int32] = [0, 0]
+        try #require(pipe(&fds) == 0)
+        ChildProcess.enlargePipe(fds[0])
+        let (reader, writer) = (fds[0], fds[1])
+        let bytes = Array(Self.text.prefix(600 * 1024))
+        let thread = Thread {
+            bytes.withUnsafeBytes { raw in
+                var offset = 0
+                while offset < raw.count {
+                    let count = min(4096, raw.count - offset)
+                    let written = write(writer, raw.baseAddress! + offset, count)
+                    guard written > 0 else { break }
+                    offset += written
+                    if offset % (64 * 1024) == 0 { usleep(500) }
+                }
+            }
+            close(writer)
+        }
+        thread.start()
+        let sink = CollectingStage()
+        try DescriptorSource(fd: reader, name: "pipe", closesDescriptor: true).pump(into: sink)
+        #expect(byteDifference(sink.bytes, bytes) == nil)
+        #expect(sink.finishCount == 1)
+    }
+
     @Test("an empty input finishes the stage without writing")
     func emptyInput() throws {
         let dir = try TemporaryDirectory()
