@@ -9,7 +9,7 @@ final class DescriptorSource {
     /// Reading a pipe, a read that returned less than an eighth of the pipe found it nearly empty: the next read
     /// waits `smallReadPause` first, so the writer fills more of the pipe meanwhile. Reading each of pg_dump's 4 KiB
     /// writes as it came cost a wake-up here and a context switch in pg_dump per write (≈ 150,000 for a 600 MB dump;
-    /// a zstd create took ≈ 0.5 s of system CPU more, and 10 % more time). Only for pipes of at least
+    /// a zstd create took ≈ 0.5 s more system CPU and ≈ 15 % more time). Only for pipes of at least
     /// `pausingPipeSize` (the ones pgbackup enlarges): a pause then costs no throughput, since a writer faster than
     /// an eighth of the pipe per pause fills it enough that the next read is not small. Files read whole chunks.
     static let smallReadPause: UInt32 = 2_000
