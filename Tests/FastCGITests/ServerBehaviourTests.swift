@@ -34,6 +34,19 @@ extension ProcessTests {
             #expect(Poll.until(timeout: 5, interval: 20_000) { front.echo?.stderr.contains("stream: sent \(size) bytes") == true })
         }
 
+        /// Writes of every size, unflushed, around libfcgi's 8 KiB buffer and the 64 KiB record limit, arrive whole
+        /// and in order.
+        @Test func smallAndLargeWritesArriveInOrder() throws {
+            let front = try FrontEnd()
+            defer { front.shutdown() }
+            let size = 3_000_000
+            let response = try front.request(
+                "/api/backups/stream?bytes=\(size)&chunks=1,16383,16384,100,65528,65529,200000,7&flush=0")
+            #expect(response.status == 200)
+            #expect(response.body.count == size)
+            #expect(Array(response.body) == streamPattern(count: size))
+        }
+
         @Test func aClientLeavingMidStreamDoesNotHurtTheServer() throws {
             let front = try FrontEnd()
             defer { front.shutdown() }

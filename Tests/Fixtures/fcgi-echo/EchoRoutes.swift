@@ -75,20 +75,24 @@ final class EchoRoutes: Sendable {
     /// `delay_ms` after each, flushing each so it leaves the process at once.
     private func stream(_ request: Request, query: [String: String]) throws {
         let total = Int(query["bytes"] ?? "") ?? 1 << 20
-        let chunkSize = max(1, Int(query["chunk"] ?? "") ?? 65_536)
+        // chunks=A,B,…: write sizes used in turn; flush=0 leaves the flushing to libfcgi.
+        let chunkSizes = (query["chunks"] ?? query["chunk"] ?? "65536").split(separator: ",").map { max(1, Int($0) ?? 65_536) }
+        let flushes = query["flush"] != "0"
         let delay = Int(query["delay_ms"] ?? "") ?? 0
         try request.beginResponse(status: 200, headers: [
             ("Content-Type", "application/octet-stream"), ("Content-Length", String(total)),
         ])
         var sent = 0
-        var chunk = [UInt8](repeating: 0, count: chunkSize)
+        var writes = 0
+        var chunk = [UInt8](repeating: 0, count: chunkSizes.max() ?? 1)
         do {
             while sent < total {
-                let count = min(chunkSize, total - sent)
+                let count = min(chunkSizes[writes % chunkSizes.count], total - sent)
                 for index in 0..<count { chunk[index] = UInt8((sent + index) % 251) }
                 try request.write(chunk[0..<count].withUnsafeBytes { Array($0) })
-                try request.flush()
+                if flushes { try request.flush() }
                 sent += count
+                writes += 1
                 if delay > 0 { usleep(UInt32(delay) * 1000) }
             }
             try request.finish()
