@@ -6,6 +6,7 @@
 RESPONDER_PID=""
 LOAD_LOOP_PID=""
 NGINX_STARTED=0
+STATIC_LIST_BYTES=0
 HTTP_PORT=""
 HTTP_AUTH=""
 declare -gA W_RPS=() W_REQUESTS=() W_P50=() W_P99=() W_ERRORS=() W_LOAD=() W_COVER=()
@@ -98,6 +99,42 @@ stop_front() {
         wait "$RESPONDER_PID" 2>/dev/null || true
         RESPONDER_PID=""
     fi
+}
+
+# The floor of an uncompressed list: the same bytes as a static file that this nginx serves itself, in the
+# same server block (same TLS, same basic auth), with no responder behind it. Added to the benchmark's
+# rendered copy of the configuration only, then nginx reloads.
+add_static_floor() {
+    local dir=$WORK/nginx static=$WORK/nginx/static conf=$WORK/nginx/pgbackup.conf
+    mkdir -p "$static"
+    api_get /api/backups >"$static/list.json" || die "GET /api/backups failed"
+    chmod 0755 "$static"
+    chmod 0644 "$static/list.json"
+    STATIC_LIST_BYTES=$(wc -c <"$static/list.json")
+    awk -v root="$dir" '
+        { print }
+        /^    location \/ \{$/ { inside = 1 }
+        inside && /^    \}$/ {
+            inside = 0
+            print "    location = /static/list.json {"
+            print "        auth_basic \"pgbackup\";"
+            print "        auth_basic_user_file " root "/htpasswd;"
+            print "        default_type application/json;"
+            print "        root " root ";"
+            print "    }"
+        }' "$conf" >"$conf.new"
+    grep -q 'location = /static/list.json' "$conf.new" || die "could not add the static list to $conf"
+    mv "$conf.new" "$conf"
+    if ! nginx -t -q -p "$dir/" -c "$dir/nginx.conf" 2>"$WORK/logs/nginx-reload.log" ||
+        ! nginx -p "$dir/" -c "$dir/nginx.conf" -s reload 2>>"$WORK/logs/nginx-reload.log"; then
+        die "nginx did not take the static list: $(cat "$WORK/logs/nginx-reload.log")"
+    fi
+    local i
+    for ((i = 0; i < 50; i++)); do
+        cmp -s <(api_get /static/list.json 2>/dev/null) "$static/list.json" && return 0
+        sleep 0.1
+    done
+    die "nginx does not serve the static copy of the list"
 }
 
 api_get() {
@@ -227,6 +264,8 @@ api_suite() {
     run_wrk list_idle /api/backups
     run_wrk listgz_idle /api/backups 'Accept-Encoding: gzip'
     run_wrk status_idle /api/backups/status
+    add_static_floor
+    run_wrk static_idle /static/list.json
 
     local id path from to header
     for id in list_busy listgz_busy status_busy; do

@@ -121,10 +121,11 @@ session of its own as the scheduler's service and async jobs run (it then lowers
 |---|---|---:|---:|---:|---:|---:|---|---:|---:|
 EOF
     local id path when
-    for id in list_idle listgz_idle status_idle list_busy listgz_busy status_busy; do
+    for id in list_idle listgz_idle status_idle static_idle list_busy listgz_busy status_busy; do
         path='GET /api/backups'
         [[ $id == listgz_* ]] && path='GET /api/backups, Accept-Encoding: gzip'
         [[ $id == status_* ]] && path='GET /api/backups/status'
+        [[ $id == static_* ]] && path='GET a static file of the same list, served by nginx itself (the floor)'
         when=idle
         [[ $id == *_busy ]] && when=busy
         printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$path" "$when" "${W_REQUESTS[$id]}" "${W_RPS[$id]}" "${W_P50[$id]}" \
@@ -132,6 +133,12 @@ EOF
             "${W_LOAD[$id]}"
     done
     printf '\nResponder (pgbackup-fcgi, 8 workers) peak RSS: %s MiB.\n' "$(calc "$RESPONDER_HWM_KB / 1024" 1)"
+    cat <<EOF
+
+The floor row serves the uncompressed list's bytes ($(mib "$STATIC_LIST_BYTES" 2) MiB) as a file nginx reads itself, in the
+same server block (TLS, basic auth), with no responder: what 16 connections pulling that much through TLS cost
+on this machine, whatever answers behind nginx.
+EOF
 
     print_targets
 }
