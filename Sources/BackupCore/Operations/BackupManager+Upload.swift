@@ -96,7 +96,7 @@ extension BackupManager {
         let name = metadata.filename
         let started = Date()
         logger.info("uploading backup", metadata: ["filename": "\(name)", "remote": "\(remote.settings.spec)"])
-        let check = RemoteCheck(remote: remote, localDumpMD5: BackgroundMD5(path: store.dumpPath(name)))
+        let check = RemoteCheck(remote: remote, localDumpMD5: BackgroundResult { [path = store.dumpPath(name)] in try RemoteCheck.md5(of: path) })
         var listing: [RemoteObject] = []
         try checked(remote.upload(localPath: store.dumpPath(name), object: name, as: .dump, progress: progress)) {
             listing = try remote.objects(hashes: true)

@@ -6,8 +6,10 @@ import Foundation
 /// (S3's ETag, or the `md5chksum` rclone stores with a multipart upload) against the local file's.
 struct RemoteCheck {
     let remote: RcloneRemote
-    /// The local dump's MD5, when it is being computed already (beside the upload, see `BackgroundMD5`).
-    var localDumpMD5: BackgroundMD5?
+    /// The local dump's MD5, when it is being computed already, on a thread of its own started before the
+    /// upload, so the hashing overlaps rclone's copy instead of following it (S3 checks need it; backends with
+    /// SHA-256 never wait for it).
+    var localDumpMD5: BackgroundResult<String>?
 
     /// Checks the dump as `listing` (the remote directory, listed with hashes after its copy) shows it.
     func dump(_ metadata: BackupMetadata, localPath: String, in listing: [RemoteObject]) throws {
@@ -42,7 +44,7 @@ struct RemoteCheck {
         return object
     }
 
-    private func matchMD5(_ object: RemoteObject, localPath: String, localMD5 computing: BackgroundMD5? = nil) throws {
+    private func matchMD5(_ object: RemoteObject, localPath: String, localMD5 computing: BackgroundResult<String>? = nil) throws {
         guard let remoteMD5 = object.md5 else {
             throw BackupError.remoteFailed("the remote keeps neither MD5 nor SHA-256 of \(object.name), so the upload cannot be checked")
         }
@@ -59,26 +61,5 @@ struct RemoteCheck {
         let sink = ClosureSink { hasher.update(bufferPointer: $0) }
         try DescriptorSource(fd: file.fd, name: path, closesDescriptor: true).pump(into: sink)
         return hasher.finalize().map { String(format: "%02x", $0) }.joined()
-    }
-}
-
-/// The MD5 of a local file computed on a thread of its own, started before the file's upload so the hashing
-/// overlaps rclone's copy instead of following it (S3 checks need it; backends with SHA-256 never wait for it).
-final class BackgroundMD5: @unchecked Sendable {
-    private let done = DispatchSemaphore(value: 0)
-    private var result: Result<String, Error> = .failure(BackupError.remoteFailed("MD5 not computed"))
-
-    init(path: String) {
-        Thread { [self] in
-            result = Result { try RemoteCheck.md5(of: path) }
-            done.signal()
-        }.start()
-    }
-
-    /// Waits for the hash (once; later calls return at once).
-    func value() throws -> String {
-        done.wait()
-        done.signal()
-        return try result.get()
     }
 }
