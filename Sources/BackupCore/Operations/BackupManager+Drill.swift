@@ -75,9 +75,15 @@ extension BackupManager {
     private func restoreIntoScratch(_ metadata: BackupMetadata, identity: AgeIdentity?, scratch: String,
                                     server: (text: String, number: Int), progress: ProgressHandler?) throws -> (found: [String: Int64]?, failure: String?) {
         let maintenance = configuration.postgres.database
-        defer { dropScratchDatabase(scratch, serverVersion: server.number) }
+        // Dropped afterwards only if this drill created it: a database that already had the name (CREATE fails) is
+        // someone else's.
+        var created = false
+        defer { if created { dropScratchDatabase(scratch, serverVersion: server.number) } }
         do {
             try tools.createScratchDatabase(scratch, database: maintenance)
+            created = true
+            try tools.markScratchDatabase(scratch, marker: DrillMarker(scratch: scratch, backup: metadata.filename),
+                                          database: maintenance)
             try checkBeforeRestoring(metadata, identity: identity)
             let header = DumpHeader.read(metadata.filename, from: store, codec: metadata.compression,
                                          decrypting: identity.map { ($0, age) })
@@ -98,17 +104,25 @@ extension BackupManager {
                 try tools.dropScratchDatabase(scratch, database: configuration.postgres.database, serverVersion: serverVersion)
             }
         } catch {
-            // The next drill drops it (it matches the prefix); nothing else may use it meanwhile.
+            // The next drill drops it (its name and marker say it is a drill's); nothing else may use it meanwhile.
             logger.error("could not drop the drill's scratch database", metadata: ["scratch": "\(scratch)", "error": "\(error)"])
         }
     }
 
     /// Scratch databases of earlier drills that were killed before dropping theirs: under the lock no drill is
-    /// running, so every one is dead. Never POSTGRES_DB, and only names of the exact scratch shape.
+    /// running, so every one is dead. Never POSTGRES_DB, and only databases of the exact scratch shape that carry a
+    /// drill's marker; one of that shape without it is someone else's (or a drill's killed in the instant between
+    /// creating and marking it) and is only reported.
     private func dropLeftoverScratchDatabases(serverVersion: Int) throws -> [String] {
         let maintenance = configuration.postgres.database
-        let leftovers = try tools.databaseNames(database: maintenance).filter {
-            $0 != maintenance && ScratchDatabase.isScratch($0, prefix: configuration.drillDatabasePrefix)
+        let prefix = configuration.drillDatabasePrefix
+        let candidates = try tools.databasesWithComments(database: maintenance).filter {
+            $0.name != maintenance && ScratchDatabase.isScratch($0.name, prefix: prefix)
+        }
+        let leftovers = candidates.filter { ScratchDatabase.isOurs($0.name, comment: $0.comment, prefix: prefix) }.map(\.name)
+        for lookalike in candidates where !leftovers.contains(lookalike.name) {
+            logger.notice("left alone: named like a drill's scratch database, but without a drill's marker",
+                          metadata: ["database": "\(lookalike.name)"])
         }
         for leftover in leftovers.sorted() {
             logger.warning("dropping a scratch database left by an earlier drill", metadata: ["scratch": "\(leftover)"])

@@ -23,7 +23,7 @@ extension PostgresTools {
     }
 
     /// `CREATE DATABASE` from template0, so nothing of template1 can make the restore fail or pass wrongly, with
-    /// the encoding and locale of `database` (POSTGRES_DB), which a restore would go into.
+    /// the encoding and locale of `database` (POSTGRES_DB), which a restore would go into. Fails if `name` exists.
     func createScratchDatabase(_ name: String, database: String) throws {
         let like = try queryJSON(
             "SELECT json_build_array(pg_encoding_to_char(encoding), datcollate, datctype) FROM pg_database "
@@ -35,6 +35,12 @@ extension PostgresTools {
             options = " ENCODING \(literal(encoding)) LC_COLLATE \(literal(collate)) LC_CTYPE \(literal(ctype))"
         }
         try execute("CREATE DATABASE \"\(name)\" TEMPLATE template0\(options)", database: database)
+    }
+
+    /// Puts a drill's marker on the scratch database it just created (CREATE DATABASE cannot share a
+    /// transaction with anything, so this is a statement of its own).
+    func markScratchDatabase(_ name: String, marker: DrillMarker, database: String) throws {
+        try execute("COMMENT ON DATABASE \"\(name)\" IS \(Self.literal(marker.comment))", database: database)
     }
 
     /// Drops a scratch database, ending any session still on it (PostgreSQL 13+: a killed drill's psql may not

@@ -1,12 +1,14 @@
 import Foundation
 
 /// The names of restore drills' scratch databases: `<prefix>_YYYYMMDD_HHMMSS` (BACKUP_DRILL_DATABASE, UTC).
-/// Only a name of exactly that shape is ever dropped as a leftover, so a database that merely starts with the
-/// prefix (`pgbackup_drill_notes`) is never touched.
+/// Only a database of exactly that shape that also carries a drill's marker (`DrillMarker`) is ever dropped as a
+/// leftover, so a database that merely starts with the prefix (`pgbackup_drill_notes`), or has the very shape
+/// but is someone else's (a swap's `<db>_before_…` under a careless prefix, a user's copy), is never touched.
 public enum ScratchDatabase {
     public static func name(prefix: String, at date: Date) -> String { "\(prefix)_\(Timestamp.compact(date))" }
 
-    /// Whether `database` is a scratch database of `prefix`: the prefix, `_`, 8 digits, `_`, 6 digits.
+    /// Whether `database` has the name shape of a scratch database of `prefix`: the prefix, `_`, 8 digits, `_`,
+    /// 6 digits.
     public static func isScratch(_ database: String, prefix: String) -> Bool {
         guard database.hasPrefix(prefix + "_") else { return false }
         let stamp = Array(database.utf8.dropFirst(prefix.utf8.count + 1))
@@ -14,5 +16,40 @@ public enum ScratchDatabase {
         return stamp.enumerated().allSatisfy { index, byte in
             index == 8 || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
         }
+    }
+
+    /// Whether `database`, carrying `comment`, is a drill's scratch database of `prefix`: the name shape and the
+    /// marker, naming that very database.
+    public static func isOurs(_ database: String, comment: String?, prefix: String) -> Bool {
+        isScratch(database, prefix: prefix) && DrillMarker.parse(comment)?.scratch == database
+    }
+}
+
+/// The `COMMENT ON DATABASE` a drill puts on its scratch database the moment it exists: which backup it
+/// restores, and the database's own name (so a copy made from it under another name is not taken for it).
+public struct DrillMarker: Codable, Equatable, Sendable {
+    /// Tells a drill's marker apart from any other JSON a comment may hold (a swap's is `pgbackup-swap`).
+    public static let tag = "pgbackup-drill"
+
+    public var pgbackup: String = DrillMarker.tag
+    public var scratch: String
+    public var backup: String
+
+    public init(scratch: String, backup: String) {
+        self.scratch = scratch
+        self.backup = backup
+    }
+
+    public var comment: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
+    }
+
+    /// The marker in `comment`, or nil when the comment is not a drill's.
+    public static func parse(_ comment: String?) -> DrillMarker? {
+        guard let comment, let marker = try? JSONDecoder().decode(DrillMarker.self, from: Data(comment.utf8)),
+              marker.pgbackup == tag else { return nil }
+        return marker
     }
 }

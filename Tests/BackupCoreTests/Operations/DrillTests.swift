@@ -37,6 +37,28 @@ struct DrillTests {
         #expect(ScratchDatabase.isScratch(name, prefix: "pgbackup_drill") == isScratch)
     }
 
+    /// Only the shape and a drill's marker naming that very database make a leftover a drill may drop.
+    @Test("a leftover is a drill's only with its marker", arguments: [
+        ("pgbackup_drill_20261202_034400", DrillMarker(scratch: "pgbackup_drill_20261202_034400", backup: "b").comment, true),
+        ("pgbackup_drill_20261202_034400", nil, false),
+        ("pgbackup_drill_20261202_034400", "precious data, do not drop", false),
+        ("pgbackup_drill_20261202_034400", DrillMarker(scratch: "pgbackup_drill_20261202_034401", backup: "b").comment, false),
+        ("pgbackup_drill_20261202_034400",
+         SwapMarker(target: "pgbackup_drill", backup: "b", at: Date(timeIntervalSince1970: 0), originalComment: nil).comment, false),
+        ("pgbackup_drill_notes", DrillMarker(scratch: "pgbackup_drill_notes", backup: "b").comment, false),
+    ])
+    func leftoversNeedTheMarker(name: String, comment: String?, ours: Bool) {
+        #expect(ScratchDatabase.isOurs(name, comment: comment, prefix: "pgbackup_drill") == ours)
+    }
+
+    @Test func theDrillMarkerRoundTrips() {
+        let marker = DrillMarker(scratch: "p_19700101_000000", backup: "backup_db_19700101_000000.sql.gz")
+        #expect(marker.comment == #"{"backup":"backup_db_19700101_000000.sql.gz","pgbackup":"pgbackup-drill","scratch":"p_19700101_000000"}"#)
+        #expect(DrillMarker.parse(marker.comment) == marker)
+        #expect(DrillMarker.parse(#"{"pgbackup":"pgbackup-swap","scratch":"x","backup":"y"}"#) == nil)
+        #expect(DrillMarker.parse("not json") == nil)
+    }
+
     @Test("a scratch database is named after the prefix and the UTC time")
     func scratchName() {
         #expect(ScratchDatabase.name(prefix: "p", at: Date(timeIntervalSince1970: 0)) == "p_19700101_000000")

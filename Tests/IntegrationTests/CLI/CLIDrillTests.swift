@@ -180,6 +180,33 @@ final class CLIDrillTests {
         DumpComparison.expectEqual(before, try ctx.cluster.normalisedDump(db), "production before and after the drills")
     }
 
+    /// A database of the scratch shape without a drill's marker is someone else's: the drill leaves it, and its
+    /// rows, alone. So does a swap's rollback database under a prefix that makes it look like a scratch one.
+    @Test func lookalikesWithoutADrillsMarkerAreLeftAlone() throws {
+        let db = try database()
+        let name = try ctx.create(db)
+        let lookalike = "\(prefix)_20200101_000000"
+        try ctx.cluster.psql("CREATE DATABASE \(lookalike)")
+        defer { _ = try? ctx.cluster.psql("DROP DATABASE IF EXISTS \(lookalike)") }
+        try ctx.cluster.psql("CREATE TABLE precious (x int); INSERT INTO precious VALUES (42);", database: lookalike)
+
+        let swapped = try ctx.pgbackup(["restore", name, "--swap", "--yes"], database: db)
+        try #require(swapped.status == 0, "\(swapped)")
+        let before = try #require(try ctx.cluster.psql(
+            "SELECT datname FROM pg_database WHERE datname LIKE '\(db)_before_%'").split(separator: "\n").first.map(String.init))
+        defer { _ = try? ctx.cluster.psql("DROP DATABASE IF EXISTS \(before)") }
+
+        for drillPrefix in [prefix, "\(db)_before"] {
+            let result = try drill([name, "--json"], db, env: ["BACKUP_DRILL_DATABASE": drillPrefix])
+            try #require(result.status == 0, "\(result)")
+            #expect(try JSON.object(result.stdout)["dropped_leftovers"] as? [String] == [], "\(drillPrefix): \(result.stdout)")
+        }
+        #expect(try ctx.cluster.psql("SELECT x FROM precious", database: lookalike) == "42")
+        #expect(try scratchDatabases() == [lookalike])
+        let rollback = try ctx.pgbackup(["rollback", "--yes"], database: db)
+        #expect(rollback.status == 0, "the swap's previous database must still be there: \(rollback)")
+    }
+
     /// A database whose drill takes long enough to be caught mid-way (600,000 rows), and a backup of it.
     private func bulkBackup() throws -> (db: String, name: String) {
         let db = try database()
@@ -194,8 +221,12 @@ final class CLIDrillTests {
     private func waitForScratchDatabase(of run: RunningProcess) throws -> [String] {
         let deadline = Date().addingTimeInterval(60)
         var seen: [String] = []
+        // Once it carries its marker: killed in the instant before, it is (rightly) no drill's to drop.
         while Date() < deadline, run.isRunning, seen.isEmpty {
-            seen = try scratchDatabases()
+            seen = try ctx.cluster.psql("""
+                SELECT datname FROM pg_database WHERE datname LIKE '\(prefix)%'
+                AND shobj_description(oid, 'pg_database') LIKE '%pgbackup-drill%' ORDER BY 1
+                """).split(separator: "\n").map(String.init)
             usleep(5_000)
         }
         try #require(!seen.isEmpty, "the drill never created its scratch database: \(run.wait(timeout: .seconds(60)))")
