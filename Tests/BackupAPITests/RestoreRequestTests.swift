@@ -49,4 +49,15 @@ struct RestoreRequestTests {
         try fixture.manager.checkRestoreRequest(other.filename, targetDatabase: "staging", backupMustExist: mustExist)
         try fixture.manager.checkRestoreRequest(own.filename, targetDatabase: nil, backupMustExist: mustExist)
     }
+
+    @Test("PostgreSQL's templates are never a target", arguments: ["template0", "template1"])
+    func templates(_ template: String) throws {
+        let fixture = try RouterFixture()
+        let own = try fixture.makeBackup(ageHours: 1)
+        #expect(throws: BackupError.invalidInput("'\(template)' is a template database: every CREATE DATABASE copies it, "
+            + "so a backup restored into it would reach every database made afterwards; restore into another database")) {
+            try fixture.manager.checkRestoreRequest(own.filename, targetDatabase: template, backupMustExist: true)
+        }
+        try fixture.manager.checkRestoreRequest(own.filename, targetDatabase: "template2", backupMustExist: true)
+    }
 }

@@ -20,14 +20,22 @@ extension BackupManager {
         // A backup known only on the remote is fetched by the restore itself.
         let remoteOnly = RemoteState.load(store).remoteBackups.first { $0.filename == name && isRemoteOnly(name) }
         let known = backupMustExist && remoteOnly == nil ? try store.metadata(name) : remoteOnly
-        if let problem = DatabaseName.problem(targetDatabase ?? configuration.postgres.database) {
+        let target = targetDatabase ?? configuration.postgres.database
+        if let problem = DatabaseName.problem(target) {
             throw BackupError.invalidInput("invalid target database: \(problem)")
+        }
+        if Self.templateDatabases.contains(target) {
+            throw BackupError.invalidInput("'\(target)' is a template database: every CREATE DATABASE copies it, so a "
+                + "backup restored into it would reach every database made afterwards; restore into another database")
         }
         if let metadata = known ?? (try? store.metadata(name)) {
             _ = try restoreTarget(for: metadata, explicit: targetDatabase)
             _ = try identity(for: metadata, required: true)
         }
     }
+
+    /// PostgreSQL's own templates, never a restore's target.
+    static let templateDatabases: Set<String> = ["template0", "template1"]
 
     /// The database a restore of `metadata` goes into: `explicit` when given, else POSTGRES_DB — but only when the
     /// backup is of POSTGRES_DB. Restoring one database's backup over another must be asked for by name, or undoing

@@ -70,6 +70,10 @@ public struct PostgresTools: Sendable {
             if message.contains("does not exist") && message.contains("database") {
                 throw BackupError.invalidInput("database '\(database)' does not exist: \(message)")
             }
+            // The server answered: the database exists but refuses connections (datallowconn off, as template0).
+            if message.contains("is not currently accepting connections") {
+                throw BackupError.invalidInput("database '\(database)' does not accept connections: \(message)")
+            }
             throw BackupError.databaseUnreachable(message.isEmpty ? "psql exited with \(result.status)" : message)
         }
         return (PostgresTools.versionText(number), number)

@@ -217,6 +217,30 @@ extension FaultSuite {
             let missing = try ctx.pgbackup(["restore", real, "--target-db", "no_such_db", "--yes"], database: db)
             #expect(missing.status == 2, "\(missing)")
             #expect(missing.err.contains("does not exist"), "\(missing.err)")
+            // The templates: every later CREATE DATABASE would copy the backup's tables. Refused in both modes.
+            for template in ["template1", "template0"] {
+                let cli = try ctx.pgbackup(["restore", real, "--target-db", template, "--no-safety-backup", "--yes"], database: db)
+                #expect(cli.status == 2, "\(template): \(cli)")
+                #expect(cli.err.contains("'\(template)' is a template database"), "\(cli.err)")
+                for mode in ["transaction", "swap"] {
+                    let reply = try stack.request("POST", "/api/backups/restore", json:
+                        #"{"backup_filename": "\#(real)", "target_database": "\#(template)", "mode": "\#(mode)"}"#)
+                    #expect(reply.status == 400, "\(template), \(mode): \(reply)")
+                }
+            }
+            #expect(try ctx.cluster.psql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'", database: "template1") == "0")
+            // A database that exists but takes no connections is the request's mistake (400, exit 2), not an
+            // unreachable server (503), and not a failure of pgbackup's.
+            let closed = CLITestContext.uniqueName("closed")
+            try ctx.cluster.psql("CREATE DATABASE \(closed) ALLOW_CONNECTIONS false")
+            defer { _ = try? ctx.cluster.psql("DROP DATABASE IF EXISTS \(closed)") }
+            let refused = try ctx.pgbackup(["restore", real, "--target-db", closed, "--no-safety-backup", "--yes"], database: db)
+            #expect(refused.status == 2, "\(refused)")
+            #expect(refused.err.contains("database '\(closed)' does not accept connections"), "\(refused.err)")
+            let closedReply = try stack.request("POST", "/api/backups/restore", json:
+                #"{"backup_filename": "\#(real)", "target_database": "\#(closed)", "safety_backup": false}"#)
+            #expect(closedReply.status == 400, "\(closedReply)")
+            #expect(try ctx.status(db)["last_failure"] is NSNull, "a refused request is not a failure")
 
             DumpComparison.expectEqual(dumpBefore, try ctx.cluster.normalisedDump(db), "database after refused restores")
             #expect(ctx.dumpFiles() == [real], "no safety backup may be made for a refused restore")
