@@ -116,6 +116,11 @@ public struct Configuration: Sendable, Equatable {
             guard !dir.contains("\0"), !dir.contains("\n") else {
                 throw BackupError.invalidConfiguration(variable: "BACKUP_DIR", value: dir, reason: "not a path")
             }
+            // Relative, it would name another directory for each working directory: the CLI run from a checkout
+            // and the services (started in /) would each see backups of their own.
+            guard dir.hasPrefix("/") else {
+                throw BackupError.invalidConfiguration(variable: "BACKUP_DIR", value: dir, reason: "not an absolute path")
+            }
             config.backupDirectory = URL(fileURLWithPath: dir).standardizedFileURL.path
         }
         if let days = try settings.positive("BACKUP_RETENTION_DAYS", max: 36_500) { config.retentionDays = days }

@@ -113,6 +113,8 @@ struct ConfigurationTests {
                  reason: "a database name may hold only letters, digits, '_', '-', '$' and '.' (at most 63, not starting with '-')"),
         BadValue(variable: "POSTGRES_USER", value: "a\nb", reason: "contains a control character"),
         BadValue(variable: "BACKUP_DIR", value: "/srv/a\nb", reason: "not a path"),
+        BadValue(variable: "BACKUP_DIR", value: "backups", reason: "not an absolute path"),
+        BadValue(variable: "BACKUP_DIR", value: "./backups", reason: "not an absolute path"),
     ]
 
     @Test("a bad value is an error naming the variable and the value", arguments: badValues)
