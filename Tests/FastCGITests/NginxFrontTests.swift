@@ -65,6 +65,22 @@ extension ProcessTests {
             #expect(try front.servedCount() == before + 1)
         }
 
+        /// Not nginx's HTML 301 to the slashed prefix: a JSON 401 without credentials, a JSON 404 with them.
+        @Test func theDownloadPrefixWithoutItsSlashIsAJSONNotFound() throws {
+            let front = try FrontEnd()
+            defer { front.shutdown() }
+            let before = try front.servedCount()
+            let anonymous = try front.request("/api/backups/download", credentials: nil)
+            #expect(anonymous.status == 401, "\(anonymous)")
+            #expect(try anonymous.json()["error"] as? String == "unauthorized")
+            for method in ["GET", "POST", "DELETE"] {
+                let response = try front.request("/api/backups/download", extraArguments: ["-X", method])
+                #expect(response.status == 404, "\(method): \(response)")
+                #expect(try response.json()["error"] as? String == "not_found", "\(method)")
+            }
+            #expect(try front.servedCount() == before + 1)
+        }
+
         @Test func tlsBelow1_2IsRefusedByTheServer() throws {
             let front = try FrontEnd()
             defer { front.shutdown() }
