@@ -27,8 +27,7 @@ public enum ScratchDatabase {
 
 /// The `COMMENT ON DATABASE` a drill puts on its scratch database the moment it exists: which backup it
 /// restores, and the database's own name (so a copy made from it under another name is not taken for it).
-public struct DrillMarker: Codable, Equatable, Sendable {
-    /// Tells a drill's marker apart from any other JSON a comment may hold (a swap's is `pgbackup-swap`).
+public struct DrillMarker: DatabaseMarker {
     public static let tag = "pgbackup-drill"
 
     public var pgbackup: String = DrillMarker.tag
@@ -38,18 +37,5 @@ public struct DrillMarker: Codable, Equatable, Sendable {
     public init(scratch: String, backup: String) {
         self.scratch = scratch
         self.backup = backup
-    }
-
-    public var comment: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
-    }
-
-    /// The marker in `comment`, or nil when the comment is not a drill's.
-    public static func parse(_ comment: String?) -> DrillMarker? {
-        guard let comment, let marker = try? JSONDecoder().decode(DrillMarker.self, from: Data(comment.utf8)),
-              marker.pgbackup == tag else { return nil }
-        return marker
     }
 }

@@ -31,8 +31,7 @@ public enum SwapNames {
 
 /// The `COMMENT ON DATABASE` that marks a database made by `restore --swap`: which target and backup it belongs
 /// to, when, and the target's own original comment (given back to the database that carries the target's name).
-public struct SwapMarker: Codable, Equatable, Sendable {
-    /// Tells pgbackup's marker apart from any other JSON a comment may hold.
+public struct SwapMarker: DatabaseMarker {
     public static let tag = "pgbackup-swap"
 
     public var pgbackup: String = SwapMarker.tag
@@ -51,19 +50,6 @@ public struct SwapMarker: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey {
         case pgbackup, target, backup, at
         case originalComment = "original_comment"
-    }
-
-    public var comment: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
-    }
-
-    /// The marker in `comment`, or nil when the comment is not pgbackup's.
-    public static func parse(_ comment: String?) -> SwapMarker? {
-        guard let comment, let marker = try? JSONDecoder().decode(SwapMarker.self, from: Data(comment.utf8)),
-              marker.pgbackup == tag else { return nil }
-        return marker
     }
 
     /// Whether `database`, carrying `comment`, is one of pgbackup's `kind` databases of `target`: both the exact
