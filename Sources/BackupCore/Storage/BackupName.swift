@@ -33,7 +33,7 @@ public enum BackupName {
     public static func validate(_ name: String) throws -> String {
         guard isValid(name) else {
             throw BackupError.invalidInput(
-                "invalid backup name '\(EchoedText.shown(name))': expected backup_<database>_<YYYYMMDD>_<HHMMSS>.sql.gz or .sql.zst")
+                "invalid backup name '\(EchoedText.shown(name))': expected backup_<database>_<YYYYMMDD>_<HHMMSS>.sql.gz, .sql.zst, .sql.gz.age or .sql.zst.age")
         }
         return name
     }
