@@ -58,9 +58,11 @@ enum ByteRange: Equatable {
         let end = spec[spec.index(after: dash)...].trimmingCharacters(in: .whitespaces)
         let digits = { (part: String) in !part.isEmpty && part.utf8.allSatisfy { (0x30...0x39).contains($0) } }
         if start.isEmpty {
-            // Suffix: the last N bytes.
+            // Suffix: the last N bytes; an N too long for Int64 is longer than any file, so it selects the whole
+            // file like any other suffix longer than the file (RFC 9110 §14.1.2).
             guard digits(end) else { return .none }
-            guard let count = Int64(end), count > 0, size > 0 else { return .unsatisfiable }
+            let count = Int64(end) ?? Int64.max
+            guard count > 0, size > 0 else { return .unsatisfiable }
             return .bytes(first: max(0, size - count), last: size - 1)
         }
         guard digits(start), end.isEmpty || digits(end) else { return .none }

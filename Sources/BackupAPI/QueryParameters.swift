@@ -26,7 +26,7 @@ struct QueryParameters {
             else {
                 throw RequestError(400, "invalid_query", "the query string is not valid percent-encoded UTF-8")
             }
-            let shown = String(key.unicodeScalars.filter { $0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || $0 == "-" }.prefix(64))
+            let shown = EchoedText.shown(key, limit: 64)
             guard allowed.contains(key) else {
                 let known = allowed.sorted().joined(separator: ", ")
                 throw RequestError(400, "unknown_query_parameter",

@@ -76,6 +76,8 @@ public struct Router: Sendable {
             return APIResponse(status: 200, headers: [("Content-Type", MetricsText.contentType)],
                                body: .text(Array(try manager.metrics().text.utf8)))
         case .backup(let name) where request.method == "DELETE":
+            // Checked like every field-less operation's: a misplaced {"dry_run": true} must not delete for real.
+            _ = try RequestBody(request, allowed: [:])
             return .json(200, try manager.delete(name, user: request.remoteUser ?? "-").json)
         case .backup(let name): return .json(200, try manager.info(name).listingJSON)
         case .download(let name): return try download(name, request)

@@ -20,7 +20,9 @@ struct Cleanup: ParsableCommand {
         let verb = dryRun ? "Would delete" : "Deleted"
         // Retention is applied per database, so the answer is grouped the same way.
         for plan in result.databases {
-            print("Database \(plan.database.isEmpty ? "(unknown)" : plan.database): keeping \(plan.keep.count), \(verb.lowercased()) \(plan.delete.count)")
+            // The database name comes from the sidecars, which nothing checked when the old tool wrote them.
+            let database = plan.database.isEmpty ? "(unknown)" : DescriptionText.displayable(plan.database)
+            print("Database \(database): keeping \(plan.keep.count), \(verb.lowercased()) \(plan.delete.count)")
             for name in plan.keep { print("   ✅ Keep \(name)") }
             for name in plan.delete { print("   🗑️  \(verb) \(name)") }
         }

@@ -28,14 +28,15 @@ struct List: ParsableCommand {
         }
         var rows: [Row] = shown.map { backup in
             let created = Timestamp.iso8601(backup.createdAt).prefix(19).replacingOccurrences(of: "T", with: " ")
-            var description = backup.description
+            // Sidecar text, perhaps from the old tool or a hand edit: never raw to the terminal (--json stays exact).
+            var description = DescriptionText.displayable(backup.description)
             if !backup.verified { description += " (no checksum: made by an older tool)" }
             if listing.remote != nil, let entry = located.first(where: { $0.entry.filename == backup.filename }) {
                 description += " [\(entry.locations.joined(separator: "+"))]"
             }
             return (backup.filename, Output.megabytes(backup.sizeBytes), created, description)
         }
-        rows += listing.damaged.map { ($0.filename, "?", "?", "⚠️  damaged: \($0.error)") }
+        rows += listing.damaged.map { ($0.filename, "?", "?", "⚠️  damaged: \(DescriptionText.displayable($0.error))") }
         let header: Row = ("Filename", "Size", "Created", "Description")
         let widths = (name: max(44, rows.map(\.name.count).max() ?? 0), size: max(11, rows.map(\.size.count).max() ?? 0),
                       created: max(23, rows.map(\.created.count).max() ?? 0))

@@ -185,6 +185,31 @@ struct BackupOperationsTests {
         #expect(openAfter - openBefore < 100, "\(openBefore) descriptors before, \(openAfter) after 300 HEADs")
     }
 
+    @Test("a download of a file whose size is not the recorded one is 422 and sends no bytes",
+          arguments: ["truncated", "grown", "old tool, truncated"])
+    func downloadSizeMismatch(_ damage: String) throws {
+        let fixture = try RouterFixture()
+        let backup = try fixture.makeBackup(ageHours: 1, kind: damage.hasPrefix("old tool") ? nil : .manual,
+                                            recordChecksum: !damage.hasPrefix("old tool"))
+        let url = URL(fileURLWithPath: fixture.path(backup.filename))
+        var bytes = [UInt8](try Data(contentsOf: url))
+        if damage == "grown" { bytes += [0, 0, 0, 0] } else { bytes.removeLast(10) }
+        try Data(bytes).write(to: url)
+        let detail = "backup '\(backup.filename)' failed verification: the file's size (\(bytes.count) bytes) does not "
+            + "match its record (\(backup.sizeBytes) bytes); run verify on it. Do not restore this backup; restore an "
+            + "older one that verifies."
+        for method in ["GET", "HEAD"] {
+            let response = fixture.handle(method, "/api/backups/download/\(backup.filename)")
+            #expect(response.status == 422, "\(method)")
+            #expect(response.header("ETag") == nil && response.header("X-Content-SHA256") == nil, "\(method)")
+            if method == "GET" {
+                try response.expectError(422, "verification_failed")
+                #expect(try response.jsonBody["detail"] == .string(detail))
+            }
+        }
+        #expect(fixture.exists(backup.filename), "a refused download changes nothing")
+    }
+
     @Test("an old-tool backup downloads without a checksum header")
     func downloadOldToolBackup() throws {
         let fixture = try RouterFixture()

@@ -17,6 +17,23 @@ struct ByteRangeTests {
         #expect(ByteRange.parse(header, size: 1000) == expected, "\(header)")
     }
 
+    @Test("a suffix longer than the file selects all of it, however long its number (RFC 9110 §14.1.2)", arguments: [
+        ("bytes=-1000", ByteRange.bytes(first: 0, last: 999)), ("bytes=-1001", .bytes(first: 0, last: 999)),
+        ("bytes=-9223372036854775807", .bytes(first: 0, last: 999)), ("bytes=-9223372036854775808", .bytes(first: 0, last: 999)),
+        ("bytes=-99999999999999999999", .bytes(first: 0, last: 999)),
+        ("bytes=-\(String(repeating: "9", count: 200))", .bytes(first: 0, last: 999)),
+        ("bytes=-0000000000000000000000000", .unsatisfiable), ("bytes=-0000000000000000000000010", .bytes(first: 990, last: 999)),
+    ])
+    func longSuffix(_ header: String, _ expected: ByteRange) {
+        #expect(ByteRange.parse(header, size: 1000) == expected, "\(header)")
+    }
+
+    @Test("a suffix of an empty file is unsatisfiable, however long its number")
+    func suffixOfAnEmptyFile() {
+        #expect(ByteRange.parse("bytes=-99999999999999999999", size: 0) == .unsatisfiable)
+        #expect(ByteRange.parse("bytes=-5", size: 0) == .unsatisfiable)
+    }
+
     @Test("206 sends the range's bytes; 416 names the size; If-Range with another ETag sends it all")
     func router() throws {
         let fixture = try RouterFixture()

@@ -68,6 +68,22 @@ struct QueryAndJobsTests {
         #expect(fixture.names() == before)
     }
 
+    @Test("a refused parameter name is quoted with its odd characters as ?, never as the allowed name", arguments: [
+        (";dry_run=true", ";dry_run"), ("dry_run%00=true", "dry_run?"), ("dry_run%0A=true", "dry_run?"),
+        ("%E2%80%AEdry_run=true", "?dry_run"), ("x;dry_run=true", "x;dry_run"), ("dry+run=true", "dry run"),
+        ("%C3%A9t%C3%A9=1", "?t?"), ("\(String(repeating: "a", count: 70))=1", String(repeating: "a", count: 64)),
+    ])
+    func refusedNameIsShownReplaced(_ query: String, _ shown: String) throws {
+        let fixture = try RouterFixture(maxCount: 1, retentionDays: 1)
+        try fixture.makeBackup(ageHours: 100)
+        try fixture.makeBackup(ageHours: 1)
+        let before = fixture.names()
+        let response = fixture.handle("POST", "/api/backups/cleanup?\(query)")
+        try response.expectError(400, "unknown_query_parameter")
+        #expect(try response.jsonBody["detail"] == .string("unknown query parameter '\(shown)'; allowed: dry_run"))
+        #expect(fixture.names() == before)
+    }
+
     @Test("an empty query string is no parameter")
     func emptyQuery() throws {
         let fixture = try RouterFixture()

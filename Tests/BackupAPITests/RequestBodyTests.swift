@@ -17,14 +17,14 @@ struct RequestBodyTests {
     }
 
     struct BadBody: CustomTestStringConvertible, Sendable {
-        let method = "POST"
+        var method = "POST"
         let uri: String
         let body: String
         var contentType = "application/json"
         let status: Int
         let code: String
         let detail: String
-        var testDescription: String { "\(uri) \(contentType) \(body.prefix(40))" }
+        var testDescription: String { "\(method) \(uri) \(contentType) \(body.prefix(40))" }
     }
 
     static let badBodies: [BadBody] = [
@@ -49,6 +49,11 @@ struct RequestBodyTests {
         BadBody(uri: "/api/backups/restore", body: #"{"backup_filename": "\#(name)", "mode": "fast"}"#, status: 400, code: "invalid_input", detail: "mode must be \"transaction\" (the default) or \"swap\", not 'fast'"),
         BadBody(uri: "/api/backups/rollback", body: #"{"database": "x"}"#, status: 400, code: "unknown_field", detail: "allowed: target_database, terminate_connections"),
         BadBody(uri: "/api/backups/\(name)/verify", body: #"{"deep": true}"#, status: 400, code: "unknown_field", detail: "this request takes no fields"),
+        // DELETE takes no fields: a misplaced dry_run is refused, never a real delete.
+        BadBody(method: "DELETE", uri: "/api/backups/\(name)", body: #"{"dry_run": true}"#, status: 400, code: "unknown_field",
+                detail: "unknown field 'dry_run'; this request takes no fields"),
+        BadBody(method: "DELETE", uri: "/api/backups/\(name)", body: "[]", status: 400, code: "invalid_json", detail: "the body must be a JSON object"),
+        BadBody(method: "DELETE", uri: "/api/backups/\(name)", body: "{", status: 400, code: "invalid_json", detail: "not valid JSON"),
         // Wrong types: string vs bool vs number vs array/object.
         BadBody(uri: "/api/backups", body: #"{"description": true}"#, status: 400, code: "invalid_field_type", detail: "field 'description' must be a string, not boolean"),
         BadBody(uri: "/api/backups", body: #"{"description": 7}"#, status: 400, code: "invalid_field_type", detail: "must be a string, not number"),
@@ -74,6 +79,10 @@ struct RequestBodyTests {
         BadBody(uri: "/api/backups/cleanup", body: "{}", contentType: "application/jsonx", status: 415, code: "unsupported_media_type", detail: "application/json"),
         BadBody(uri: "/api/backups/restore", body: "{}", contentType: "multipart/form-data; boundary=x", status: 415, code: "unsupported_media_type", detail: "application/json"),
         BadBody(uri: "/api/backups/restore", body: "{}", contentType: "", status: 415, code: "unsupported_media_type", detail: "application/json"),
+        BadBody(method: "DELETE", uri: "/api/backups/\(name)", body: "this is not json", contentType: "text/plain", status: 415,
+                code: "unsupported_media_type", detail: "send the body as Content-Type: application/json"),
+        BadBody(method: "DELETE", uri: "/api/backups/\(name)", body: #"{"dry_run": true}"#, contentType: "text/plain", status: 415,
+                code: "unsupported_media_type", detail: "send the body as Content-Type: application/json"),
     ]
 
     @Test("a bad body gets its 4xx and the API error shape; BACKUP_DIR is unchanged", arguments: badBodies)
@@ -102,6 +111,27 @@ struct RequestBodyTests {
         let response = fixture.handle(APIRequest(method: "POST", uri: uri, contentType: "application/json", body: nil))
         try response.expectError(413, "payload_too_large", detailContains: "64 KiB")
         #expect(fixture.names() == before)
+    }
+
+    @Test("an oversized DELETE body is a 413 and deletes nothing")
+    func oversizedDelete() throws {
+        let fixture = try fixture()
+        let before = fixture.names()
+        let response = fixture.handle(APIRequest(method: "DELETE", uri: "/api/backups/\(Self.name)",
+                                                 contentType: "application/json", body: nil))
+        try response.expectError(413, "payload_too_large", detailContains: "64 KiB")
+        #expect(fixture.names() == before)
+    }
+
+    @Test("DELETE with no body, a blank one or {} deletes", arguments: [nil, "", " \r\n", "{}"] as [String?])
+    func deleteWithEmptyBody(_ body: String?) throws {
+        let fixture = try fixture()
+        let response = fixture.handle(APIRequest(method: "DELETE", uri: "/api/backups/\(Self.name)",
+                                                 contentType: body == nil ? nil : "application/json",
+                                                 body: Array((body ?? "").utf8)))
+        #expect(response.status == 200)
+        #expect(try response.jsonBody["success"] == .bool(true))
+        #expect(fixture.names().isEmpty)
     }
 
     @Test("the media type is matched without case or parameters")

@@ -12,7 +12,7 @@ struct RestoreRequestTests {
     @Test("a bad name is refused first, whether or not the backup must exist", arguments: [false, true])
     func badName(_ mustExist: Bool) throws {
         let fixture = try RouterFixture()
-        #expect(throws: BackupError.invalidInput("invalid backup name 'x.sql.gz': expected backup_<database>_<YYYYMMDD>_<HHMMSS>.sql.gz or .sql.zst")) {
+        #expect(throws: BackupError.invalidInput("invalid backup name 'x.sql.gz': expected backup_<database>_<YYYYMMDD>_<HHMMSS>.sql.gz, .sql.zst, .sql.gz.age or .sql.zst.age")) {
             try fixture.manager.checkRestoreRequest("x.sql.gz", targetDatabase: "no spaces", backupMustExist: mustExist)
         }
     }

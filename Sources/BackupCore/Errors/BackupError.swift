@@ -187,6 +187,8 @@ extension BackupError: CustomStringConvertible {
                 + "(API \"terminate_connections\": true) to end every other session on the target first."
         case .verificationFailed:
             "Do not restore this backup; restore an older one that verifies."
+        case let .invalidConfiguration(variable, _, _) where variable.hasPrefix("--"):
+            "Fix the \(variable) value on the command line."
         case .invalidConfiguration:
             "Fix the setting in the environment or the env file."
         case let .drillNotPermitted(role):

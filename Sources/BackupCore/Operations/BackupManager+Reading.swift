@@ -36,11 +36,19 @@ extension BackupManager {
     }
 
     /// Opens a complete backup for streaming out: its bytes (sent through a pipeline, the descriptor closed when the
-    /// body goes away) and its metadata.
+    /// body goes away) and its metadata. A file whose size is not the recorded one is refused like a damaged
+    /// sidecar: its ETag (the recorded sha256) would name bytes that are not the ones sent. The size is the opened
+    /// descriptor's, so it is the file that is sent.
     public func openForDownload(_ name: String) throws -> (body: DownloadBody, metadata: BackupMetadata) {
         try fetchForReading(try BackupName.validate(name), progress: nil)
         let metadata = try info(name)
-        return (DownloadBody(try store.openDump(metadata.filename)), metadata)
+        let dump = try store.openDump(metadata.filename)
+        guard dump.size == metadata.sizeBytes else {
+            throw BackupError.verificationFailed(
+                name: metadata.filename,
+                reason: "the file's size (\(dump.size) bytes) does not match its record (\(metadata.sizeBytes) bytes); run verify on it")
+        }
+        return (DownloadBody(dump), metadata)
     }
 
     public func status() throws -> BackupStatus {

@@ -32,9 +32,8 @@ public enum BackupName {
     /// Whole-string match of `^backup_[A-Za-z0-9_.-]+_[0-9]{8}_[0-9]{6}(_[0-9]+)?\.sql\.(gz|zst)(\.age)?$`, no `..`.
     public static func validate(_ name: String) throws -> String {
         guard isValid(name) else {
-            let shown = String(name.unicodeScalars.prefix(80).map { $0.isASCII && $0.value >= 0x20 && $0.value < 0x7f ? Character($0) : "?" })
             throw BackupError.invalidInput(
-                "invalid backup name '\(shown)': expected backup_<database>_<YYYYMMDD>_<HHMMSS>.sql.gz or .sql.zst")
+                "invalid backup name '\(EchoedText.shown(name))': expected backup_<database>_<YYYYMMDD>_<HHMMSS>.sql.gz, .sql.zst, .sql.gz.age or .sql.zst.age")
         }
         return name
     }

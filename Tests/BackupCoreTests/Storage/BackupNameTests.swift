@@ -5,7 +5,7 @@ import Testing
 
 @Suite("BackupName")
 struct BackupNameTests {
-    static let expectedShape = "expected backup_<database>_<YYYYMMDD>_<HHMMSS>.sql.gz or .sql.zst"
+    static let expectedShape = "expected backup_<database>_<YYYYMMDD>_<HHMMSS>.sql.gz, .sql.zst, .sql.gz.age or .sql.zst.age"
 
     static let hostileNames: [String] = [
         // traversal

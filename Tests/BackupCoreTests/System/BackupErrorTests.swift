@@ -90,6 +90,17 @@ struct BackupErrorTests {
         #expect(BackupError.operationInProgress(nil).json["running"] == nil)
     }
 
+    @Test("a bad setting's hint points at where it came from: a command-line flag, or the environment", arguments: [
+        ("--identity", "Fix the --identity value on the command line."),
+        ("BACKUP_AGE_IDENTITY_FILE", "Fix the setting in the environment or the env file."),
+        ("/etc/pgbackup/pgbackup.env:3", "Fix the setting in the environment or the env file."),
+    ])
+    func configurationHint(_ variable: String, _ hint: String) {
+        let error = BackupError.invalidConfiguration(variable: variable, value: "/tmp/k.txt", reason: "the identity file's mode is 644")
+        #expect(error.hint == hint)
+        #expect(error.json["detail"] == .string("invalid value '/tmp/k.txt' for \(variable): the identity file's mode is 644. \(hint)"))
+    }
+
     @Test("hints are whole sentences where present", arguments: mappings)
     func hints(_ m: Mapping) {
         guard let hint = m.error.hint else { return }

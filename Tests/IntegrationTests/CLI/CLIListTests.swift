@@ -117,6 +117,21 @@ final class CLIListTests {
         #expect(ctx.dumpFiles() == [name])
     }
 
+    @Test func theTableShowsAnOldToolDescriptionsControlsAsReplacementsAndJSONKeepsThemExact() throws {
+        let db = try ctx.emptyDatabase("hostile")
+        let hostile = "old tool \u{1B}]0;pwned-title\u{7}\u{1B}[2J cleared \u{202E}txt.exe"
+        let name = try BackupFiles.writeOldToolBackup(
+            dump: Data("SELECT 1;\n--\n-- PostgreSQL database dump complete\n--\n".utf8), database: db,
+            timestamp: "20200101_120000", createdAt: "2020-01-01T12:00:00", description: hostile, in: ctx.backupDir)
+
+        let human = try ctx.pgbackup(["list"], database: db)
+        try #require(human.status == 0, "\(human)")
+        let row = try #require(human.out.split(separator: "\n").first { $0.hasPrefix(name) }, "\(human.out)")
+        #expect(row.hasSuffix("old tool \u{FFFD}]0;pwned-title\u{FFFD}\u{FFFD}[2J cleared \u{FFFD}txt.exe (no checksum: made by an older tool)"))
+        #expect(!human.stdout.contains(0x1B) && !human.stdout.contains(0x07), "raw ESC or BEL reached the terminal")
+        #expect(try ctx.list(db).first?["description"] as? String == hostile)
+    }
+
     @Test func emptyOrAbsentDirectoryListsNothing() throws {
         let db = try ctx.emptyDatabase("nothing")
         #expect(try ctx.list(db).isEmpty)
