@@ -141,8 +141,9 @@ final class CrossSiteFixture: @unchecked Sendable {
         default: "POST"
         }
         guard method == serves else { return (405, "method_not_allowed") }
-        if method == "DELETE" { return (200, nil) }
+        // Every operation checks its body, DELETE too (it takes no fields): a form body is never JSON.
         guard body == .empty else { return (415, "unsupported_media_type") }
+        if method == "DELETE" { return (200, nil) }
         switch path {
         case "/api/backups": return (201, nil)
         case "/api/backups/restore": return (400, "invalid_input")
