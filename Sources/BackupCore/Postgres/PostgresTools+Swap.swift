@@ -5,7 +5,8 @@ import Foundation
 /// quoted literal of it needs no escaping; everything read from the catalog is quoted by the server itself
 /// (`format('%I')`, `%L`), so the statements it hands back are safe to run.
 extension PostgresTools {
-    /// Every database with its comment (`shobj_description`), for telling pgbackup's swap databases apart.
+    /// Every database with its comment (`shobj_description`), for telling the databases of pgbackup's swaps and
+    /// drills (their `DatabaseMarker`s) apart from lookalikes.
     func databasesWithComments(database: String) throws -> [(name: String, comment: String?)] {
         let json = try queryJSON("SELECT coalesce(json_agg(json_build_array(datname, shobj_description(oid, "
                                  + "'pg_database')) ORDER BY datname), '[]') FROM pg_database", database: database)
