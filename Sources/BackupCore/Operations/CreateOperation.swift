@@ -22,12 +22,8 @@ struct CreateOperation {
     func run(database: String, description: String, kind: BackupKind, progress: ProgressHandler?) throws -> BackupMetadata {
         let started = clock.now()
         let startInstant = Date()
+        let versions = try checkVersions(database: database)
         try checkFreeSpace(database: database)
-        // Each check is a short-lived client (≈ 50 ms through Debian's wrapper): both run side by side, and
-        // beside pg_dump's own start; nothing is read from pg_dump before they passed.
-        let tools = tools
-        let dumpVersion = BackgroundResult { try tools.pgDumpVersion() }
-        let serverVersion = BackgroundResult { try tools.serverVersion(database: database) }
         let name = BackupName.make(database: database, at: started, codec: codec, encrypted: recipients != nil,
                                    taken: store.isTaken)
         let dump = try store.newDump(name)
@@ -38,9 +34,7 @@ struct CreateOperation {
         }
         // Runs before the discard above: age's output thread must be done with the partial file first.
         defer { pipeline.encryption?.cancel() }
-        let versions = try runDump(of: database, into: pipeline) {
-            try checkVersions(dumpVersion.value(), serverVersion.value())
-        }
+        try runDump(of: database, into: pipeline)
         return try dump.commit {
             var metadata = BackupMetadata(
                 filename: dump.name, createdAt: started, database: database, sizeBytes: pipeline.size.count,
@@ -86,9 +80,13 @@ struct CreateOperation {
         }
     }
 
-    /// pg_dump must be of the server's major version or newer, or its dump could be incomplete.
-    private func checkVersions(_ dumpVersion: (text: String, number: Int), _ server: (text: String, number: Int))
-        throws -> (pgDump: String, server: String) {
+    /// pg_dump must be of the server's major version or newer, or its dump could be incomplete. Each check is a
+    /// short-lived client (≈ 50 ms through Debian's wrapper), so the two run side by side.
+    private func checkVersions(database: String) throws -> (pgDump: String, server: String) {
+        let tools = tools
+        let serverVersion = BackgroundResult { try tools.serverVersion(database: database) }
+        let dumpVersion = try tools.pgDumpVersion()
+        let server = try serverVersion.value()
         guard dumpVersion.number / 10_000 >= server.number / 10_000 else {
             throw BackupError.versionMismatch(pgDump: dumpVersion.text, server: server.text)
         }
@@ -105,10 +103,8 @@ struct CreateOperation {
         if free < needed { throw BackupError.insufficientSpace(needed: needed, available: free) }
     }
 
-    /// Starts pg_dump, runs `check` (its output waits in the pipe meanwhile; pg_dump is killed if it throws),
-    /// then pumps the output through the pipeline. Succeeds only when pg_dump exited 0 and its dump is complete.
-    private func runDump<Checked>(of database: String, into pipeline: Pipeline, checkingFirst check: () throws -> Checked)
-        throws -> Checked {
+    /// Pumps pg_dump's output through the pipeline; succeeds only when pg_dump exited 0 and its dump is complete.
+    private func runDump(of database: String, into pipeline: Pipeline) throws {
         let child = try BackupError.mapping { try ChildProcess(tools.dumpCommand(database: database), stdout: .pipe) }
         var childDone = false
         defer {
@@ -120,7 +116,6 @@ struct CreateOperation {
         }
         guard let stdout = child.stdout else { throw BackupError.dumpFailed("no pipe from pg_dump") }
         ChildProcess.enlargePipe(stdout)
-        let checked = try check()
         do {
             try DescriptorSource(fd: stdout, name: "pg_dump output", closesDescriptor: false).pump(into: pipeline.head)
         } catch let error as AgeError {
@@ -134,7 +129,6 @@ struct CreateOperation {
         pipeline.progress.reportNow()
         guard status == 0 else { throw dumpFailure(status: status, stderr: child.stderrText()) }
         if let problem = pipeline.trailer.problem { throw BackupError.dumpFailed(problem) }
-        return checked
     }
 
     /// pg_dump's own message; a lock wait that timed out also names the setting that bounds it.
