@@ -25,9 +25,9 @@ struct UploadProcessCountTests {
         let bin = setup.dir.url.appendingPathComponent("bin")
         try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
         let wrapper = bin.appendingPathComponent("rclone").path
-        try "#!/bin/sh\nfor a in \"$@\"; do case $a in -*) ;; *) printf '%s ' \"$a\";; esac; done >> '\(log)'\necho >> '\(log)'\nexec '\(real)' \"$@\"\n"
-            .write(toFile: wrapper, atomically: true, encoding: .utf8)
-        chmod(wrapper, 0o755)
+        try FileTools.writeExecutable(
+            "#!/bin/sh\nfor a in \"$@\"; do case $a in -*) ;; *) printf '%s ' \"$a\";; esac; done >> '\(log)'\necho >> '\(log)'\nexec '\(real)' \"$@\"\n",
+            to: URL(fileURLWithPath: wrapper))
         func makeManager(remoteMaxCount: Int) -> BackupManager {
             var configuration = setup.configuration
             configuration.remote?.maxCount = remoteMaxCount

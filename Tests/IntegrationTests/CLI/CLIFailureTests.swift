@@ -63,8 +63,7 @@ final class CLIFailureTests {
 
             """
         let stub = tools.appendingPathComponent("pg_dump")
-        try Data(script.utf8).write(to: stub)
-        chmod(stub.path, 0o755)
+        try FileTools.writeExecutable(script, to: stub)
         let path = "\(tools.path):\(ctx.environment(database: db)["PATH"] ?? "/usr/bin:/bin")"
 
         let result = try ctx.pgbackup(["create", "-d", "too old"], database: db, env: ["PATH": path])

@@ -211,9 +211,8 @@ final class EncryptionTests {
         let bin = ctx.scratch.appending("fake bin")
         try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
         let fake = bin.appendingPathComponent("age").path
-        try Data("#!/bin/sh\nhead -c 100000 >/dev/null\necho 'age: error: disk on fire' >&2\nexit 1\n".utf8)
-            .write(to: URL(fileURLWithPath: fake))
-        chmod(fake, 0o755)
+        try FileTools.writeExecutable("#!/bin/sh\nhead -c 100000 >/dev/null\necho 'age: error: disk on fire' >&2\nexit 1\n",
+                                      to: URL(fileURLWithPath: fake))
         var env = keys.encrypting
         env["PATH"] = bin.path + ":" + (ctx.environment(database: db)["PATH"] ?? "/usr/bin:/bin")
         let started = Date()

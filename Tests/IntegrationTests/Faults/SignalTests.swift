@@ -115,8 +115,7 @@ final class SignalTests {
         let realDump = try ProcessRunner.tool("pg_dump")
         let script = "#!/bin/sh\nif [ \"$1\" = --version ]; then exec '\(realDump)' --version; fi\ntrap '' TERM INT HUP\nexec sleep 300\n"
         let stub = tools.appendingPathComponent("pg_dump")
-        try Data(script.utf8).write(to: stub)
-        chmod(stub.path, 0o755)
+        try FileTools.writeExecutable(script, to: stub)
         let path = "\(tools.path):\(ctx.environment(database: db)["PATH"] ?? "/usr/bin:/bin")"
         let run = try ctx.startPgbackup(["create"], database: db, env: ["PATH": path])
         #expect(Poll.until(timeout: 30) { !ctx.partialFiles().isEmpty || !run.isRunning })
